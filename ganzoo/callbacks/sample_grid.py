@@ -1,0 +1,106 @@
+"""A grid of samples from one fixed latent batch, every N generator steps, saved as PNG and logged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from lightning.pytorch import Callback, LightningModule, Trainer
+from lightning.pytorch.loggers import TensorBoardLogger
+from lightning.pytorch.utilities import rank_zero_info, rank_zero_only
+from torch import Tensor
+
+
+def run_directory(trainer: Trainer) -> Path:
+    """Where a run writes: the logger's version folder, else ``default_root_dir``."""
+    return Path(trainer.log_dir or trainer.default_root_dir)
+
+
+def render_scatter(points: Tensor, path: Path, means: Tensor | None = None, title: str = "") -> None:
+    """Scatter plot of 2D samples (blue) over the mixture's modes (red crosses)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
+    points = points.float().cpu()
+    ax.scatter(points[:, 0], points[:, 1], s=2, alpha=0.5, color="tab:blue")
+    if means is not None:
+        ax.scatter(means[:, 0], means[:, 1], s=40, marker="x", color="tab:red")
+    ax.set_aspect("equal")
+    ax.set_title(title)
+    fig.savefig(path, bbox_inches="tight")
+    plt.close(fig)
+
+
+class SampleGrid(Callback):
+    """Render ``G(z)`` for a fixed ``z`` every ``every_n_steps`` generator steps and at the end.
+
+    Images become a ``make_grid`` PNG, 2D samples a scatter plot over the data's modes; both go to
+    ``<run dir>/samples/step_XXXXXXX.png`` and to every logger that takes images (TensorBoard, W&B).
+    The same seed gives the same ``z``, so grids of different steps and runs are comparable.
+    """
+
+    def __init__(self, every_n_steps: int = 500, num_samples: int = 64, seed: int = 0, nrow: int | None = None):
+        if every_n_steps < 1:
+            raise ValueError(f"every_n_steps must be positive, got {every_n_steps}")
+        self.every_n_steps = every_n_steps
+        self.num_samples = num_samples
+        self.seed = seed
+        self.nrow = nrow
+        self.fixed_noise: Tensor | None = None
+        self.last_path: Path | None = None
+        self._last_step = -1
+
+    def on_fit_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        rng = torch.Generator().manual_seed(self.seed)
+        self.fixed_noise = pl_module.sample_noise(self.num_samples, rng).cpu()
+        rank_zero_info(f"ganzoo: writing this run to {run_directory(trainer).resolve()} (samples/, checkpoints/)")
+
+    def on_train_batch_end(self, trainer: Trainer, pl_module: LightningModule, *args: Any) -> None:
+        if trainer.global_step % self.every_n_steps == 0:
+            self.render(trainer, pl_module)
+
+    def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self.render(trainer, pl_module)
+
+    @rank_zero_only
+    def render(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        step = trainer.global_step
+        if step == self._last_step or self.fixed_noise is None:
+            return
+        self._last_step = step
+        generator = pl_module.generator
+        was_training = generator.training
+        generator.eval()
+        with torch.no_grad():
+            samples = generator(self.fixed_noise.to(pl_module.device)).float().cpu()
+        generator.train(was_training)
+        folder = run_directory(trainer) / "samples"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"step_{step:07d}.png"
+        if samples.ndim == 2:
+            mixture = getattr(trainer.datamodule, "mixture", None) if trainer.datamodule else None
+            render_scatter(samples, path, getattr(mixture, "means", None), f"generator step {step}")
+        else:
+            from torchvision.utils import save_image
+
+            nrow = self.nrow or max(1, int(len(samples) ** 0.5))
+            save_image(samples.add(1).div(2).clamp(0, 1), path, nrow=nrow, padding=2)
+        self.last_path = path
+        self._send_to_loggers(trainer, path, step)
+
+    @staticmethod
+    def _send_to_loggers(trainer: Trainer, path: Path, step: int) -> None:
+        from PIL import Image
+
+        for logger in trainer.loggers:
+            if isinstance(logger, TensorBoardLogger):
+                import numpy as np
+
+                image = np.asarray(Image.open(path).convert("RGB"))
+                logger.experiment.add_image("samples", image, step, dataformats="HWC")
+            elif hasattr(logger, "log_image"):  # WandbLogger and others with an image API
+                logger.log_image(key="samples", images=[str(path)], step=step)

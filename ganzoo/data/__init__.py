@@ -1,0 +1,24 @@
+"""LightningDataModules: toy 2D mixtures, embedded digits, torchvision datasets, any image folder."""
+
+from ganzoo.data.base import DATA_ENV, GANDataModule, default_data_dir
+from ganzoo.data.images import (
+    CIFAR10DataModule,
+    DigitsDataModule,
+    FashionMNISTDataModule,
+    ImageFolderDataModule,
+    MNISTDataModule,
+)
+from ganzoo.data.toy2d import GaussianMixture2D, Toy2DDataModule
+
+__all__ = [
+    "CIFAR10DataModule",
+    "DATA_ENV",
+    "DigitsDataModule",
+    "FashionMNISTDataModule",
+    "GANDataModule",
+    "GaussianMixture2D",
+    "ImageFolderDataModule",
+    "MNISTDataModule",
+    "Toy2DDataModule",
+    "default_data_dir",
+]

@@ -1,0 +1,79 @@
+"""What every ganzoo DataModule shares: where data lives, loaders sized for ``n_critic``, uint8 → [-1, 1]."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+from lightning.pytorch import LightningDataModule
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset
+
+DATA_ENV = "GANZOO_DATA"
+
+
+def default_data_dir() -> Path:
+    """``$GANZOO_DATA`` if set, else ``~/.cache/ganzoo/data``."""
+    return Path(os.environ.get(DATA_ENV) or Path.home() / ".cache" / "ganzoo" / "data")
+
+
+def to_unit_range(images: Tensor) -> Tensor:
+    """uint8 [0, 255] → float [-1, 1]; other dtypes pass through."""
+    if images.dtype != torch.uint8:
+        return images
+    return images.float().div_(127.5).sub_(1.0)
+
+
+class GANDataModule(LightningDataModule):
+    """Base DataModule.
+
+    Args:
+        batch_size: samples per discriminator update. A training step of a model with
+            ``n_critic = k`` receives ``k × batch_size`` real samples, split into k minibatches.
+        num_workers: loader worker processes (persistent when > 0).
+        data_dir: dataset root; default ``$GANZOO_DATA`` or ``~/.cache/ganzoo/data``.
+    """
+
+    def __init__(self, batch_size: int = 64, num_workers: int = 0, data_dir: str | None = None):
+        super().__init__()
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be positive, got {batch_size}")
+        self.batch_size = batch_size
+        self.num_workers = num_workers
+        self.data_dir = Path(data_dir).expanduser() if data_dir else default_data_dir()
+        self.train_set: Dataset | None = None
+
+    @property
+    def data_shape(self) -> tuple[int, ...]:
+        """Shape of one sample, e.g. (C, H, W)."""
+        raise NotImplementedError
+
+    def _real_batches_per_step(self) -> int:
+        module = self.trainer.lightning_module if self.trainer is not None else None
+        return getattr(module, "n_critic", 1)
+
+    def train_dataloader(self) -> DataLoader:
+        assert self.train_set is not None, "setup() builds the training set"
+        per_step = self.batch_size * self._real_batches_per_step()
+        if len(self.train_set) < per_step:
+            raise ValueError(
+                f"The training set has {len(self.train_set)} samples, fewer than one training step needs "
+                f"({per_step} = batch_size × n_critic): lower --data.init_args.batch_size."
+            )
+        on_gpu = self.trainer is not None and self.trainer.strategy.root_device.type == "cuda"
+        return DataLoader(
+            self.train_set,
+            batch_size=per_step,
+            shuffle=True,
+            drop_last=True,
+            num_workers=self.num_workers,
+            pin_memory=on_gpu,
+            persistent_workers=self.num_workers > 0,
+        )
+
+    def on_after_batch_transfer(self, batch, dataloader_idx: int):  # noqa: ANN001
+        """Images travel as uint8 and become float [-1, 1] on the device."""
+        if isinstance(batch, (tuple, list)):
+            return type(batch)([to_unit_range(batch[0]), *batch[1:]])
+        return to_unit_range(batch)

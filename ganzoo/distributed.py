@@ -1,0 +1,64 @@
+"""DDP for GANs: the generator and the discriminator each in their own DistributedDataParallel.
+
+Lightning's ``DDPStrategy`` wraps the whole LightningModule in one DDP. A generator update then
+leaves the discriminator's parameters without gradients and DDP stops with "parameters that were
+not used in producing the loss"; ``find_unused_parameters=True`` hides that but walks the autograd
+graph every step. Here each network is wrapped on its own (as mmgeneration does and Lightning PR
+#20936 proposes): ``GANModule.generate``/``discriminate`` call a network's wrapper while that
+network is trained, so only the network being updated all-reduces its gradients, and the
+LightningModule itself (its state dict, checkpoints) stays unwrapped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lightning.pytorch.strategies import DDPStrategy
+from torch.nn.parallel import DistributedDataParallel
+
+NETWORKS = ("generator", "discriminator")
+
+# strategy names a user may type → the start method Lightning gives them
+START_METHODS = {"ddp": "popen", "ddp_spawn": "spawn", "ddp_fork": "fork", "ddp_notebook": "fork"}
+
+
+class GANDDPStrategy(DDPStrategy):
+    """``DDPStrategy`` that wraps ``generator`` and ``discriminator`` separately (ganzoo models only)."""
+
+    strategy_name = "ganzoo_ddp"
+
+    def configure_ddp(self) -> None:
+        from ganzoo.models.base import GANModule
+
+        module = self.lightning_module
+        if not isinstance(module, GANModule):
+            super().configure_ddp()
+            return
+        device_ids = self.determine_ddp_device_ids()
+        module.ddp_networks = {
+            name: DistributedDataParallel(getattr(module, name), device_ids=device_ids, **self._ddp_kwargs)
+            for name in NETWORKS
+        }
+
+    def teardown(self) -> None:
+        module = self.lightning_module
+        if module is not None and hasattr(module, "ddp_networks"):
+            module.ddp_networks = {}
+        super().teardown()
+
+    @classmethod
+    def register_strategies(cls, strategy_registry: Any) -> None:
+        for name, start_method in START_METHODS.items():
+            strategy_registry.register(
+                f"ganzoo_{name}",
+                cls,
+                description=f"ganzoo DDP (G and D wrapped separately), start_method '{start_method}'",
+                start_method=start_method,
+            )
+
+
+def resolve_strategy(strategy: Any) -> Any:
+    """Map Lightning's DDP strategy names to ``GANDDPStrategy``; leave everything else alone."""
+    if isinstance(strategy, str) and strategy in START_METHODS:
+        return GANDDPStrategy(start_method=START_METHODS[strategy])
+    return strategy

@@ -1,0 +1,11 @@
+"""Architectures only: ``nn.Module`` classes with no training logic.
+
+Convention: every constructor argument is stored as an attribute of the same name, so a
+checkpoint can record how to rebuild the network (see ``ganzoo.models.base``). Generators expose
+``latent_dim`` and ``output_shape``; discriminators expose ``input_shape``.
+"""
+
+from ganzoo.nets.dcgan import DCGANDiscriminator, DCGANGenerator
+from ganzoo.nets.mlp import MLPDiscriminator, MLPGenerator
+
+__all__ = ["DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator"]

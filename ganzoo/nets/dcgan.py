@@ -1,0 +1,102 @@
+"""DCGAN generator and discriminator (Radford, Metz & Chintala 2016).
+
+Strided convolutions in D and transposed convolutions in G, no pooling and no fully connected
+hidden layers; BatchNorm in G except the output layer and in D except the input layer; ReLU in
+G with a tanh output; LeakyReLU(0.2) in D; weights drawn from N(0, 0.02).
+
+Supported sizes: 16, 32 and 64 pixels start from a 4×4 map; 28 pixels (MNIST) from 7×7.
+Each stride-2 layer doubles (G) or halves (D) the side, and channels halve (G) or double (D).
+"""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+SUPPORTED_SIZES = {16: (4, 2), 28: (7, 2), 32: (4, 3), 64: (4, 4)}  # size → (start side, stride-2 layers)
+
+
+def _check_size(image_size: int) -> tuple[int, int]:
+    if image_size not in SUPPORTED_SIZES:
+        raise ValueError(f"DCGAN nets support image_size in {sorted(SUPPORTED_SIZES)}, got {image_size}")
+    return SUPPORTED_SIZES[image_size]
+
+
+def dcgan_init_(module: nn.Module) -> None:
+    """Radford et al.'s initialisation: conv weights ~ N(0, 0.02), BatchNorm γ ~ N(1, 0.02), β = 0."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.normal_(m.weight, 1.0, 0.02)
+            nn.init.zeros_(m.bias)
+
+
+class DCGANGenerator(nn.Module):
+    """z (latent_dim) → start×start map with base_channels·2^(n-1) channels → … → channels×size×size, tanh."""
+
+    def __init__(self, latent_dim: int = 100, image_size: int = 64, channels: int = 3, base_channels: int = 64):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.image_size = image_size
+        self.channels = channels
+        self.base_channels = base_channels
+        start, n_up = _check_size(image_size)
+        width = base_channels * 2 ** (n_up - 1)
+        layers: list[nn.Module] = [
+            nn.ConvTranspose2d(latent_dim, width, start, 1, 0, bias=False),
+            nn.BatchNorm2d(width),
+            nn.ReLU(True),
+        ]
+        for _ in range(n_up - 1):
+            layers += [
+                nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(width // 2),
+                nn.ReLU(True),
+            ]
+            width //= 2
+        layers += [nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+        dcgan_init_(self)
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        return (self.channels, self.image_size, self.image_size)
+
+    def forward(self, z: Tensor) -> Tensor:
+        return self.net(z.view(z.shape[0], self.latent_dim, 1, 1))
+
+
+class DCGANDiscriminator(nn.Module):
+    """channels×size×size → stride-2 convs (LeakyReLU 0.2, BatchNorm after the first) → one logit.
+
+    ``batch_norm=False`` drops BatchNorm everywhere (a critic for gradient penalties must not
+    mix samples of a batch).
+    """
+
+    def __init__(self, image_size: int = 64, channels: int = 3, base_channels: int = 64, batch_norm: bool = True):
+        super().__init__()
+        self.image_size = image_size
+        self.channels = channels
+        self.base_channels = base_channels
+        self.batch_norm = batch_norm
+        start, n_down = _check_size(image_size)
+        width = base_channels
+        layers: list[nn.Module] = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2, True)]
+        for _ in range(n_down - 1):
+            layers += [nn.Conv2d(width, width * 2, 4, 2, 1, bias=not batch_norm)]
+            if batch_norm:
+                layers += [nn.BatchNorm2d(width * 2)]
+            layers += [nn.LeakyReLU(0.2, True)]
+            width *= 2
+        layers += [nn.Conv2d(width, 1, start, 1, 0)]
+        self.net = nn.Sequential(*layers)
+        dcgan_init_(self)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return (self.channels, self.image_size, self.image_size)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x).flatten()
