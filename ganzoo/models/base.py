@@ -112,7 +112,9 @@ class GANModule(LightningModule):
         Under LightningCLI the hparams are the config (class paths and init args). Built in Python,
         networks are recorded from their attributes and optimizer callables are left out.
         """
-        self.save_hyperparameters(logger=False)
+        with warnings.catch_warnings():  # modules are replaced by their descriptions just below
+            warnings.filterwarnings("ignore", message=".*is an instance of `nn.Module`")
+            self.save_hyperparameters(logger=False)
         if "_instantiator" in self.hparams:
             return
         for key, value in list(self.hparams.items()):

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("GANZOO_SHARED_DATA", ROOT.parent / "shared" / "data"))
+sys.path.insert(0, str(ROOT / "tests"))  # tests/helpers.py, also for processes the tests spawn
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "tests"), os.environ.get("PYTHONPATH")]))
+os.environ.setdefault("WANDB_MODE", "offline")
+
+
+def shared_dataset(name: str) -> Path:
+    """``../shared/data/<name>``, or skip the test saying why when it is not there."""
+    path = SHARED_DATA / name
+    if not path.exists():
+        pytest.skip(f"real data {path} is not present (a clone without ../shared/data)")
+    return path

@@ -1,0 +1,50 @@
+"""Small builders shared by the tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+
+from ganzoo.data import DigitsDataModule, Toy2DDataModule
+from ganzoo.models import DCGAN, GAN
+from ganzoo.nets import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+
+
+def tiny_toy_gan(**kwargs: Any) -> GAN:
+    return GAN(MLPGenerator(latent_dim=2, hidden_dims=[16, 16]), MLPDiscriminator(hidden_dims=[16, 16]), **kwargs)
+
+
+def tiny_dcgan(image_size: int = 16, channels: int = 1, **kwargs: Any) -> DCGAN:
+    return DCGAN(
+        DCGANGenerator(latent_dim=8, image_size=image_size, channels=channels, base_channels=8),
+        DCGANDiscriminator(image_size=image_size, channels=channels, base_channels=8),
+        **kwargs,
+    )
+
+
+def toy_data(batch_size: int = 32, num_samples: int = 2048, **kwargs: Any) -> Toy2DDataModule:
+    return Toy2DDataModule(batch_size=batch_size, num_samples=num_samples, **kwargs)
+
+
+def digits_data(batch_size: int = 32) -> DigitsDataModule:
+    return DigitsDataModule(image_size=16, batch_size=batch_size)
+
+
+def trainer(tmp_path, **kwargs: Any) -> pl.Trainer:
+    options: dict[str, Any] = dict(
+        default_root_dir=str(tmp_path),
+        accelerator="cpu",
+        devices=1,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        logger=False,
+        enable_checkpointing=False,
+    )
+    options.update(kwargs)
+    return pl.Trainer(**options)
+
+
+def parameters_of(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}

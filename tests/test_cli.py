@@ -1,0 +1,130 @@
+"""The command line: every config runs, LightningCLI behaviour, clear errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import ROOT, shared_dataset
+from torchvision.utils import save_image
+
+from ganzoo.cli import MAX_STEPS_HELP, GanzooCLI
+from ganzoo.distributed import GANDDPStrategy
+
+CONFIGS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "configs").rglob("*.yaml"))
+QUIET = ["--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]
+
+
+def write_images(folder: Path, n: int = 40, size: int = 32, classes: int = 2) -> Path:
+    g = torch.Generator().manual_seed(0)
+    for i in range(n):
+        sub = folder / f"class{i % classes}"
+        sub.mkdir(parents=True, exist_ok=True)
+        save_image(torch.rand(3, size, size, generator=g), sub / f"{i}.png")
+    return folder
+
+
+def data_overrides(config: str, tmp_path: Path) -> list[str]:
+    """Point each config's data at what this machine has."""
+    if "mnist" in config and "fashion" not in config:
+        return ["--data.init_args.data_dir", str(shared_dataset("MNIST").parent), "--data.init_args.download", "false"]
+    if "fashion_mnist" in config:
+        folder = shared_dataset("FashionMNIST").parent
+        return ["--data.init_args.data_dir", str(folder), "--data.init_args.download", "false"]
+    if "cifar10" in config or "folder" in config:
+        # full CIFAR-10 cannot be downloaded here: same model and trainer, images from a folder of the same shape
+        folder = write_images(tmp_path / "images")
+        return [
+            "--data.class_path", "ganzoo.data.ImageFolderDataModule",
+            "--data.init_args.data_dir", str(folder),
+            "--data.init_args.image_size", "32",
+            "--data.init_args.num_workers", "0",
+        ]  # fmt: skip
+    return []
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_every_config_builds_and_runs_a_few_steps(config, tmp_path):
+    args = ["fit", "--config", str(ROOT / config), *data_overrides(config, tmp_path), *QUIET]
+    args += ["--trainer.max_steps", "3", "--trainer.default_root_dir", str(tmp_path)]
+    args += ["--data.init_args.batch_size", "8", "--trainer.logger", "false"]
+    cli = GanzooCLI(args=args)
+    assert cli.trainer.global_step == 3
+    checkpoints = list(tmp_path.rglob("*.ckpt"))
+    assert [p.name for p in checkpoints] and checkpoints[0].name.endswith("step=3.ckpt")
+    pngs = list(tmp_path.rglob("samples/*.png"))
+    assert pngs, "the sample-grid callback wrote no PNG"
+
+
+def run_cli_expecting_exit(args: list[str], capsys) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as exit_info:
+        GanzooCLI(args=args)
+    captured = capsys.readouterr()
+    return exit_info.value.code, captured.out + captured.err
+
+
+def test_unknown_config_key_is_a_clear_error(capsys):
+    code, output = run_cli_expecting_exit(
+        ["fit", "--config", str(ROOT / "configs/quickstart.yaml"), "--model.init_args.learning_rate", "0.1"], capsys
+    )
+    assert code != 0 and "learning_rate" in output
+
+
+def test_wrong_type_is_a_clear_error(capsys):
+    code, output = run_cli_expecting_exit(
+        ["fit", "--config", str(ROOT / "configs/quickstart.yaml"), "--trainer.max_steps", "many"], capsys
+    )
+    assert code != 0 and "max_steps" in output
+
+
+def test_single_optimizer_key_is_disabled(capsys):
+    code, output = run_cli_expecting_exit(
+        ["fit", "--config", str(ROOT / "configs/quickstart.yaml"), "--optimizer", "Adam"], capsys
+    )
+    assert code != 0 and "optimizer" in output
+
+
+def test_print_config_and_help(capsys):
+    code, output = run_cli_expecting_exit(
+        ["fit", "--config", str(ROOT / "configs/quickstart.yaml"), "--print_config"], capsys
+    )
+    assert code == 0 and "class_path: ganzoo.models.DCGAN" in output and "g_optimizer" in output
+    code, output = run_cli_expecting_exit(["fit", "--help"], capsys)
+    assert code == 0 and " ".join(MAX_STEPS_HELP.split()[:6]) in " ".join(output.split())
+
+
+def test_switching_the_variant_from_the_command_line(tmp_path):
+    args = ["--config", str(ROOT / "configs/quickstart.yaml"), "--model.class_path", "ganzoo.models.GAN"]
+    cli = GanzooCLI(args=args + ["--model.init_args.generator_loss", "minimax"], run=False)
+    assert type(cli.model).__name__ == "GAN" and cli.model.generator_loss_name == "minimax"
+
+
+@pytest.mark.parametrize("name", ["ddp", "ddp_spawn"])
+def test_ddp_strategy_names_map_to_the_gan_strategy(name):
+    args = ["--config", str(ROOT / "configs/gan/ring8.yaml"), "--trainer.accelerator", "cpu"]
+    cli = GanzooCLI(args=args + ["--trainer.strategy", name, "--trainer.devices", "1"], run=False)
+    assert isinstance(cli.trainer.strategy, GANDDPStrategy)
+
+
+def test_resume_from_the_command_line(tmp_path):
+    base = ["fit", "--config", str(ROOT / "configs/gan/ring8.yaml"), *QUIET, "--trainer.logger", "false"]
+    base += ["--data.init_args.num_samples", "4096"]
+    GanzooCLI(args=base + ["--trainer.max_steps", "4", "--trainer.default_root_dir", str(tmp_path / "first")])
+    (checkpoint,) = tmp_path.rglob("*step=4.ckpt")
+    resume = ["--trainer.max_steps", "6", "--ckpt_path", str(checkpoint)]
+    cli = GanzooCLI(args=base + resume + ["--trainer.default_root_dir", str(tmp_path / "resumed")])
+    assert cli.trainer.global_step == 6
+
+
+def test_module_and_console_script_help():
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    result = subprocess.run([sys.executable, "-m", "ganzoo", "--help"], capture_output=True, text=True, env=env)
+    assert result.returncode == 0 and "fit" in result.stdout
+    script = Path(sys.executable).with_name("ganzoo")
+    if script.exists():
+        result = subprocess.run([str(script), "fit", "--help"], capture_output=True, text=True, env=env)
+        assert result.returncode == 0 and "generator steps" in result.stdout
