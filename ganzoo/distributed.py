@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
 from lightning.pytorch.strategies import DDPStrategy
 from torch.nn.parallel import DistributedDataParallel
 
@@ -39,6 +40,9 @@ class GANDDPStrategy(DDPStrategy):
             name: DistributedDataParallel(getattr(module, name), device_ids=device_ids, **self._ddp_kwargs)
             for name in NETWORKS
         }
+        # seed_everything gives every rank the same seed, hence the same noise batches: offset it per
+        # rank so the ranks' fakes differ (still reproducible for a given seed and world size).
+        torch.manual_seed(torch.initial_seed() + self.global_rank)
 
     def teardown(self) -> None:
         module = self.lightning_module

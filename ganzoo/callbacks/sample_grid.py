@@ -13,7 +13,10 @@ from torch import Tensor
 
 
 def run_directory(trainer: Trainer) -> Path:
-    """Where a run writes: the logger's version folder, else ``default_root_dir``."""
+    """Where a run writes: the logger's version folder, else ``default_root_dir``.
+
+    ``trainer.log_dir`` broadcasts from rank 0, so every rank must call this (never under rank_zero_only).
+    """
     return Path(trainer.log_dir or trainer.default_root_dir)
 
 
@@ -51,13 +54,16 @@ class SampleGrid(Callback):
         self.seed = seed
         self.nrow = nrow
         self.fixed_noise: Tensor | None = None
+        self.folder: Path | None = None
         self.last_path: Path | None = None
         self._last_step = -1
 
     def on_fit_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         rng = torch.Generator().manual_seed(self.seed)
         self.fixed_noise = pl_module.sample_noise(self.num_samples, rng).cpu()
-        rank_zero_info(f"ganzoo: writing this run to {run_directory(trainer).resolve()} (samples/, checkpoints/)")
+        run_dir = run_directory(trainer)
+        self.folder = run_dir / "samples"
+        rank_zero_info(f"ganzoo: writing this run to {run_dir.resolve()} (samples/, checkpoints/)")
 
     def on_train_batch_end(self, trainer: Trainer, pl_module: LightningModule, *args: Any) -> None:
         if trainer.global_step % self.every_n_steps == 0:
@@ -69,7 +75,7 @@ class SampleGrid(Callback):
     @rank_zero_only
     def render(self, trainer: Trainer, pl_module: LightningModule) -> None:
         step = trainer.global_step
-        if step == self._last_step or self.fixed_noise is None:
+        if step == self._last_step or self.fixed_noise is None or self.folder is None:
             return
         self._last_step = step
         generator = pl_module.generator
@@ -78,9 +84,8 @@ class SampleGrid(Callback):
         with torch.no_grad():
             samples = generator(self.fixed_noise.to(pl_module.device)).float().cpu()
         generator.train(was_training)
-        folder = run_directory(trainer) / "samples"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"step_{step:07d}.png"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"step_{step:07d}.png"
         if samples.ndim == 2:
             mixture = getattr(trainer.datamodule, "mixture", None) if trainer.datamodule else None
             render_scatter(samples, path, getattr(mixture, "means", None), f"generator step {step}")

@@ -10,6 +10,7 @@ so ``max_steps``, checkpoint names and step-based intervals all count generator 
 
 from __future__ import annotations
 
+import functools
 import inspect
 import io
 import warnings
@@ -48,7 +49,7 @@ def describe_module(module: nn.Module) -> dict[str, Any] | None:
 
 def adam(lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999)) -> Callable:
     """Radford et al.'s Adam (lr 2e-4, β1 = 0.5): the default when a config names no optimizer."""
-    return lambda params: torch.optim.Adam(params, lr=lr, betas=betas)
+    return functools.partial(torch.optim.Adam, lr=lr, betas=betas)
 
 
 def _do_nothing() -> None:

@@ -1,0 +1,82 @@
+"""DDP over 2 CPU processes and bf16-mixed on the CPU."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+from conftest import ROOT
+from helpers import digits_data, parameters_of, tiny_dcgan, trainer
+from lightning.pytorch.callbacks import Callback
+from lightning.pytorch.strategies import DDPStrategy
+
+from ganzoo.distributed import GANDDPStrategy
+
+
+class SaveRankState(Callback):
+    """Each rank saves its parameters and a draw from its RNG at the end of training."""
+
+    def __init__(self, folder: str):
+        self.folder = folder
+
+    def on_train_end(self, trainer, pl_module):
+        state = {
+            "params": {k: v.detach().cpu() for k, v in pl_module.named_parameters()},
+            "noise": torch.randn(4),
+            "wrapped": sorted(pl_module.ddp_networks),
+        }
+        torch.save(state, os.path.join(self.folder, f"rank{trainer.global_rank}.pt"))
+
+
+def test_ddp_two_cpu_ranks_keep_identical_parameters(tmp_path):
+    model = tiny_dcgan()  # BatchNorm in G and D: the case that breaks DDP buffer broadcasting when done wrong
+    initial = parameters_of(model)
+    t = trainer(
+        tmp_path,
+        max_steps=6,
+        devices=2,
+        strategy=GANDDPStrategy(start_method="spawn"),
+        callbacks=[SaveRankState(str(tmp_path))],
+    )
+    t.fit(model, digits_data(batch_size=16))
+    rank0 = torch.load(tmp_path / "rank0.pt", weights_only=True)
+    rank1 = torch.load(tmp_path / "rank1.pt", weights_only=True)
+    assert rank0["wrapped"] == rank1["wrapped"] == ["discriminator", "generator"]
+    assert rank0["params"].keys() == rank1["params"].keys()
+    for name in rank0["params"]:
+        assert torch.equal(rank0["params"][name], rank1["params"][name]), name
+    assert any(not torch.equal(rank0["params"][k], initial[k]) for k in rank0["params"])  # it trained
+    assert not torch.equal(rank0["noise"], rank1["noise"])  # each rank draws its own noise
+
+
+def test_plain_lightning_ddp_is_refused_with_the_fix(tmp_path):
+    t = trainer(tmp_path, max_steps=1, devices=1, strategy=DDPStrategy(start_method="popen"))
+    with pytest.raises(ValueError, match="GANDDPStrategy"):
+        t.fit(tiny_dcgan(), digits_data(batch_size=16))
+
+
+def test_command_line_ddp_on_two_cpu_processes(tmp_path):
+    command = [sys.executable, "-m", "ganzoo", "fit", "--config", str(ROOT / "configs/gan/ring8.yaml")]
+    command += ["--trainer.accelerator", "cpu", "--trainer.devices", "2", "--trainer.strategy", "ddp"]
+    command += ["--trainer.max_steps", "5", "--trainer.default_root_dir", str(tmp_path), "--trainer.logger", "false"]
+    command += ["--trainer.enable_progress_bar", "false", "--data.init_args.num_samples", "4096"]
+    # a spawn test earlier in this process leaves MASTER_PORT etc. in os.environ: start clean
+    launcher_vars = {"MASTER_ADDR", "MASTER_PORT", "WORLD_SIZE", "NODE_RANK", "LOCAL_RANK", "RANK", "GLOBAL_RANK"}
+    env = {k: v for k, v in os.environ.items() if k not in launcher_vars}
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert list(tmp_path.rglob("*step=5.ckpt"))
+
+
+def test_bf16_mixed_on_cpu_trains_a_few_steps(tmp_path):
+    model = tiny_dcgan()
+    initial = parameters_of(model)
+    t = trainer(tmp_path, max_steps=3, precision="bf16-mixed")
+    t.fit(model, digits_data(batch_size=16))
+    assert t.global_step == 3
+    assert all(p.dtype == torch.float32 and torch.isfinite(p).all() for p in model.parameters())
+    assert any(not torch.equal(v, initial[k]) for k, v in parameters_of(model).items())
+    assert torch.isfinite(t.callback_metrics["d_loss"]) and torch.isfinite(t.callback_metrics["g_loss"])
