@@ -1,5 +1,6 @@
 """Metrics for generated samples."""
 
+from ganzoo.metrics.digits import digits_confidence
 from ganzoo.metrics.mode_coverage import mixture_mode_coverage
 
-__all__ = ["mixture_mode_coverage"]
+__all__ = ["digits_confidence", "mixture_mode_coverage"]

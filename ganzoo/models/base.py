@@ -104,6 +104,7 @@ class GANModule(LightningModule):
         # dict, so the wrappers are not submodules and never enter the state dict.
         self.ddp_networks: dict[str, nn.Module] = {}
         self._network_in_training: str | None = None
+        self._losses_finite: dict[str, Tensor] = {}
         self._save_rebuildable_hyperparameters()
 
     # ----------------------------------------------------------------- hyperparameters
@@ -232,13 +233,8 @@ class GANModule(LightningModule):
             self._network_in_training = None
 
     def update(self, optimizer: Any, loss: Tensor, network: str) -> None:
-        """zero_grad → backward → optional clipping → step; a non-finite loss stops training first."""
-        if not torch.isfinite(loss):
-            raise FloatingPointError(
-                f"The {network} loss is {loss.item()} at generator step {self.global_step}. Training stopped "
-                "before the update, so the last saved checkpoint is intact. Lower the learning rates, "
-                "set --model.init_args.gradient_clip_val, or try --trainer.precision 32."
-            )
+        """zero_grad → backward → optional clipping → step, noting whether the loss was finite."""
+        self._record_finite(network, loss)
         optimizer.zero_grad(set_to_none=True)
         self.manual_backward(loss)
         if self.gradient_clip_val:
@@ -265,6 +261,31 @@ class GANModule(LightningModule):
             optimizer.step()
         finally:
             optimizer._on_before_step, optimizer._on_after_step = hooks
+
+    # A non-finite loss must stop training before the next checkpoint is written. Checking it with
+    # `if not torch.isfinite(loss)` would stall a GPU twice per step, so the flags stay on the device
+    # and are read at the end of every step on the CPU, every log_every_n_steps on accelerators,
+    # and always before a checkpoint is saved.
+    def _record_finite(self, network: str, loss: Tensor) -> None:
+        finite = torch.isfinite(loss.detach())
+        previous = self._losses_finite.get(network)
+        self._losses_finite[network] = finite if previous is None else previous & finite
+
+    def check_losses_finite(self) -> None:
+        """Raise ``FloatingPointError`` if a loss was NaN or infinite since the last check."""
+        for network, finite in self._losses_finite.items():
+            if not bool(finite):
+                raise FloatingPointError(
+                    f"The {network} loss became NaN or infinite by generator step {self.global_step}; training "
+                    "stopped before saving, so the last checkpoint is intact. Lower the learning rates, set "
+                    "--model.init_args.gradient_clip_val, or use --trainer.precision 32."
+                )
+        self._losses_finite.clear()
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        interval = self.trainer.log_every_n_steps if self._trainer is not None else 1
+        if self.device.type == "cpu" or self.global_step % max(interval, 1) == 0:
+            self.check_losses_finite()
 
     def step_lr_schedulers(self) -> None:
         schedulers = self.lr_schedulers()
@@ -314,6 +335,7 @@ class GANModule(LightningModule):
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         from ganzoo import __version__
 
+        self.check_losses_finite()
         checkpoint["ganzoo"] = {"class_path": class_path(self), "version": __version__}
 
     @classmethod
