@@ -65,3 +65,17 @@ def test_mode_coverage_callback_logs(tmp_path):
     t.fit(tiny_toy_gan(), toy_data())
     assert {"val/modes", "val/high_quality", "val/reverse_kl"} <= set(t.callback_metrics)
     assert 0 <= coverage.result["high_quality"] <= 1
+
+
+def test_sample_grid_reaches_wandb_offline(tmp_path, monkeypatch):
+    pytest.importorskip("wandb")
+    from lightning.pytorch.loggers import WandbLogger
+
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    logger = WandbLogger(save_dir=str(tmp_path), project="ganzoo-test", offline=True)
+    t = trainer(tmp_path, max_steps=2, callbacks=[SampleGrid(every_n_steps=1, num_samples=4)], logger=logger)
+    t.fit(tiny_dcgan(), digits_data(batch_size=8))
+    logger.experiment.finish()
+    images = list(tmp_path.glob("wandb/offline-run-*/files/media/images/*.png"))
+    assert len(images) == 2

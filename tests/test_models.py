@@ -208,3 +208,28 @@ def test_resume_continues_from_the_same_generator_step(tmp_path):
     assert start.start == 6 and t.global_step == 10
     g_opt, d_opt = t.optimizers
     assert adam_steps(g_opt) == 10 and adam_steps(d_opt) == 20
+
+
+def test_lr_schedulers_step_once_per_generator_step(tmp_path):
+    from functools import partial
+
+    halve = partial(torch.optim.lr_scheduler.StepLR, step_size=1, gamma=0.5)
+    model = tiny_toy_gan(g_lr_scheduler=halve, d_lr_scheduler=halve, n_critic=2)
+    t = trainer(tmp_path, max_steps=3)
+    t.fit(model, toy_data(batch_size=16))
+    g_opt, d_opt = t.optimizers
+    assert g_opt.param_groups[0]["lr"] == pytest.approx(2e-4 / 8)
+    assert d_opt.param_groups[0]["lr"] == pytest.approx(2e-4 / 8)
+
+
+def test_gradient_clipping_bounds_every_update(tmp_path):
+    class ClipProbe(GAN):
+        norms: list = []
+
+        def after_discriminator_step(self):
+            grads = [p.grad for p in self.discriminator.parameters() if p.grad is not None]
+            self.norms.append(torch.linalg.vector_norm(torch.stack([g.norm() for g in grads])).item())
+
+    model = ClipProbe(MLPGenerator(hidden_dims=[16]), MLPDiscriminator(hidden_dims=[16]), gradient_clip_val=1e-3)
+    trainer(tmp_path, max_steps=4).fit(model, toy_data(batch_size=16))
+    assert len(model.norms) == 4 and max(model.norms) <= 1e-3 * (1 + 1e-4)

@@ -61,6 +61,7 @@ class GANDataModule(LightningDataModule):
                 f"The training set has {len(self.train_set)} samples, fewer than one training step needs "
                 f"({per_step} = batch_size × n_critic): lower --data.init_args.batch_size."
             )
+        # Pinned memory lets the copy to the GPU run asynchronously (a pageable copy waits for the GPU).
         on_gpu = self.trainer is not None and self.trainer.strategy.root_device.type == "cuda"
         return DataLoader(
             self.train_set,

@@ -219,7 +219,9 @@ class GANModule(LightningModule):
             g_loss = self.generator_loss(self.generate(self.sample_noise(len(real_batches[0]))))
             self.update(g_opt, g_loss, "generator")
         self.step_lr_schedulers()
-        self.log_dict({"d_loss": d_loss.detach(), "g_loss": g_loss.detach()}, prog_bar=True)
+        # Progress-bar metrics are read with .item() every step (a GPU sync): only ask when a bar is shown.
+        on_bar = self._trainer is not None and self.trainer.progress_bar_callback is not None
+        self.log_dict({"d_loss": d_loss.detach(), "g_loss": g_loss.detach()}, prog_bar=on_bar)
 
     @contextmanager
     def training_network(self, name: str, optimizer: Any) -> Iterator[None]:

@@ -1,0 +1,59 @@
+"""Architectures follow their papers."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from ganzoo.nets import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+
+
+@pytest.mark.parametrize("size", [16, 28, 32, 64])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_dcgan_shapes(size, channels):
+    g = DCGANGenerator(latent_dim=10, image_size=size, channels=channels, base_channels=8)
+    d = DCGANDiscriminator(image_size=size, channels=channels, base_channels=8)
+    x = g(torch.randn(3, 10))
+    assert x.shape == (3, channels, size, size) and g.output_shape == x.shape[1:]
+    assert d(x).shape == (3,)
+    assert x.abs().max() <= 1  # tanh output
+
+
+def test_dcgan_follows_radford_et_al():
+    g = DCGANGenerator(latent_dim=100, image_size=64, channels=3, base_channels=64)
+    d = DCGANDiscriminator(image_size=64, channels=3, base_channels=64)
+    layers = list(g.net)
+    convs = [m for m in layers if isinstance(m, nn.ConvTranspose2d)]
+    assert len(convs) == 5 and not any(isinstance(m, (nn.Linear, nn.MaxPool2d, nn.AvgPool2d)) for m in g.modules())
+    # BatchNorm + ReLU after every layer but the output, which is tanh
+    for i, m in enumerate(layers):
+        if isinstance(m, nn.ConvTranspose2d) and m is not convs[-1]:
+            assert isinstance(layers[i + 1], nn.BatchNorm2d) and isinstance(layers[i + 2], nn.ReLU)
+    assert isinstance(layers[-1], nn.Tanh)
+    d_layers = list(d.net)
+    d_convs = [m for m in d_layers if isinstance(m, nn.Conv2d)]
+    assert all(c.stride == (2, 2) for c in d_convs[:-1])  # strided convolutions, no pooling
+    assert isinstance(d_layers[1], nn.LeakyReLU) and d_layers[1].negative_slope == 0.2  # no BN on the input layer
+    assert sum(isinstance(m, nn.BatchNorm2d) for m in d_layers) == len(d_convs) - 2
+    for m in [*g.modules(), *d.modules()]:
+        if isinstance(m, nn.BatchNorm2d):
+            assert m.eps == 1e-5 and m.momentum == 0.1  # not the BatchNorm2d(n, 0.8) pitfall
+    weights = torch.cat([c.weight.flatten() for c in [*convs, *d_convs]])
+    assert weights.mean().abs() < 1e-3 and weights.std().item() == pytest.approx(0.02, rel=0.02)
+
+
+def test_critic_without_batch_norm():
+    d = DCGANDiscriminator(image_size=32, channels=1, batch_norm=False)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in d.modules())
+
+
+def test_unsupported_size_is_a_clear_error():
+    with pytest.raises(ValueError, match="image_size in"):
+        DCGANGenerator(image_size=48)
+
+
+def test_mlp_nets():
+    g, d = MLPGenerator(latent_dim=4, data_dim=2, hidden_dims=[8, 8]), MLPDiscriminator(data_dim=2, hidden_dims=[8])
+    assert g(torch.randn(5, 4)).shape == (5, 2) and d(torch.randn(5, 2)).shape == (5,)
+    assert sum(isinstance(m, nn.Linear) for m in g.modules()) == 3
