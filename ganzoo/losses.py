@@ -7,6 +7,8 @@ scalar mean over the batch. ``softplus(x) = log(1 + e^x)`` gives the numerically
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -48,6 +50,83 @@ GENERATOR_LOSSES = {
     "minimax": minimax_generator_loss,
     "non_saturating": non_saturating_generator_loss,
 }
+
+
+def hinge_discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """Hinge loss (Lim & Ye 2017; Miyato et al. 2018): ``E[max(0, 1 - D(x))] + E[max(0, 1 + D(G(z)))]``."""
+    return F.relu(1 - real_logits).mean() + F.relu(1 + fake_logits).mean()
+
+
+def hinge_generator_loss(fake_logits: Tensor) -> Tensor:
+    """Generator side of the hinge game: ``-E[D(G(z))]``."""
+    return -fake_logits.mean()
+
+
+def wasserstein_critic_loss(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
+    """WGAN critic loss (Arjovsky et al. 2017): ``E[D(G(z))] - E[D(x)]``, minus the Wasserstein-1 estimate."""
+    return fake_scores.mean() - real_scores.mean()
+
+
+def wasserstein_generator_loss(fake_scores: Tensor) -> Tensor:
+    """WGAN generator loss: ``-E[D(G(z))]``."""
+    return -fake_scores.mean()
+
+
+def least_squares_discriminator_loss(real_scores: Tensor, fake_scores: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
+    """LSGAN (Mao et al. 2017): ``½E[(D(x) - b)²] + ½E[(D(G(z)) - a)²]`` (fake label a, real label b)."""
+    return 0.5 * (real_scores - b).pow(2).mean() + 0.5 * (fake_scores - a).pow(2).mean()
+
+
+def least_squares_generator_loss(fake_scores: Tensor, c: float = 1.0) -> Tensor:
+    """LSGAN generator loss: ``½E[(D(G(z)) - c)²]`` (c, the value G wants D to believe for fakes)."""
+    return 0.5 * (fake_scores - c).pow(2).mean()
+
+
+def began_reconstruction_loss(x: Tensor, reconstruction: Tensor) -> Tensor:
+    """BEGAN's autoencoder loss (Berthelot et al. 2017) with η = 1: ``L(v) = E|v - D(v)|``, the mean L1 error."""
+    return (x - reconstruction).abs().mean()
+
+
+def _unit_gradient_norm_penalty(critic: Callable[[Tensor], Tensor], points: Tensor) -> Tensor:
+    """``E[(‖∇ₓD(x̂)‖₂ - 1)²]`` over ``points``, computed in float32 outside autocast.
+
+    Lightning's mixed-precision plugins do not scale ``torch.autograd.grad``; in float32 the input
+    gradients neither underflow (16-mixed) nor lose precision (bf16-mixed).
+    """
+    points = points.detach().float().requires_grad_(True)
+    with torch.autocast(device_type=points.device.type, enabled=False):
+        scores = critic(points).float()
+        (gradients,) = torch.autograd.grad(scores.sum(), points, create_graph=True)
+    norms = gradients.flatten(1).norm(2, dim=1)
+    return (norms - 1).pow(2).mean()
+
+
+def gradient_penalty(
+    critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor, alpha: Tensor | None = None
+) -> Tensor:
+    """WGAN-GP penalty (Gulrajani et al. 2017): ``E[(‖∇D(x̂)‖₂ - 1)²]`` on ``x̂ = αx + (1-α)G(z)``.
+
+    α ~ U[0, 1] is drawn once **per sample** (shape N × 1 × … × 1) unless given. Multiply by λ.
+    """
+    if alpha is None:
+        alpha = torch.rand(real.shape[0], *([1] * (real.ndim - 1)), device=real.device)
+    interpolates = alpha * real.detach().float() + (1 - alpha) * fake.detach().float()
+    return _unit_gradient_norm_penalty(critic, interpolates)
+
+
+def dragan_penalty(
+    critic: Callable[[Tensor], Tensor], real: Tensor, perturbation: float = 0.5, alpha: Tensor | None = None
+) -> Tensor:
+    """DRAGAN penalty (Kodali et al. 2017): ``E[(‖∇D(x̂)‖₂ - 1)²]`` around the real data.
+
+    ``x_p = x + perturbation · std(x) · u`` with u ~ U[0, 1] elementwise and std over the batch,
+    ``x̂ = αx + (1-α)x_p`` with α ~ U[0, 1] per sample. Multiply by λ.
+    """
+    real = real.detach().float()
+    noisy = real + perturbation * real.std() * torch.rand_like(real)
+    if alpha is None:
+        alpha = torch.rand(real.shape[0], *([1] * (real.ndim - 1)), device=real.device)
+    return _unit_gradient_norm_penalty(critic, alpha * real + (1 - alpha) * noisy)
 
 
 def is_finite(loss: Tensor) -> bool:

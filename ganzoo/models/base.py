@@ -52,6 +52,11 @@ def adam(lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999)) -> Callabl
     return functools.partial(torch.optim.Adam, lr=lr, betas=betas)
 
 
+def rmsprop(lr: float = 5e-5) -> Callable:
+    """RMSProp, WGAN's optimizer (Arjovsky et al. 2017 use lr 5e-5)."""
+    return functools.partial(torch.optim.RMSprop, lr=lr)
+
+
 def _do_nothing() -> None:
     return None
 

@@ -5,7 +5,23 @@ checkpoint can record how to rebuild the network (see ``ganzoo.models.base``). G
 ``latent_dim`` and ``output_shape``; discriminators expose ``input_shape``.
 """
 
+from ganzoo.nets.began import BEGANAutoencoder, BEGANDecoder, MLPAutoencoder
 from ganzoo.nets.dcgan import DCGANDiscriminator, DCGANGenerator
+from ganzoo.nets.minibatch import MinibatchDiscrimination
 from ganzoo.nets.mlp import MLPDiscriminator, MLPGenerator
+from ganzoo.nets.sngan import ResNetDiscriminator, ResNetGenerator, SNGANDiscriminator, SNGANGenerator
 
-__all__ = ["DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator"]
+__all__ = [
+    "BEGANAutoencoder",
+    "BEGANDecoder",
+    "DCGANDiscriminator",
+    "DCGANGenerator",
+    "MLPAutoencoder",
+    "MLPDiscriminator",
+    "MLPGenerator",
+    "MinibatchDiscrimination",
+    "ResNetDiscriminator",
+    "ResNetGenerator",
+    "SNGANDiscriminator",
+    "SNGANGenerator",
+]

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from ganzoo.nets.minibatch import MinibatchDiscrimination
+
 SUPPORTED_SIZES = {16: (4, 2), 28: (7, 2), 32: (4, 3), 64: (4, 4)}  # size → (start side, stride-2 layers)
 
 
@@ -72,15 +74,26 @@ class DCGANDiscriminator(nn.Module):
     """channels×size×size → stride-2 convs (LeakyReLU 0.2, BatchNorm after the first) → one logit.
 
     ``batch_norm=False`` drops BatchNorm everywhere (a critic for gradient penalties must not
-    mix samples of a batch).
+    mix samples of a batch). ``minibatch_kernels > 0`` replaces the last convolution by
+    minibatch discrimination (Salimans et al. 2016) on the flattened features and a linear output.
     """
 
-    def __init__(self, image_size: int = 64, channels: int = 3, base_channels: int = 64, batch_norm: bool = True):
+    def __init__(
+        self,
+        image_size: int = 64,
+        channels: int = 3,
+        base_channels: int = 64,
+        batch_norm: bool = True,
+        minibatch_kernels: int = 0,
+        minibatch_kernel_dim: int = 16,
+    ):
         super().__init__()
         self.image_size = image_size
         self.channels = channels
         self.base_channels = base_channels
         self.batch_norm = batch_norm
+        self.minibatch_kernels = minibatch_kernels
+        self.minibatch_kernel_dim = minibatch_kernel_dim
         start, n_down = _check_size(image_size)
         width = base_channels
         layers: list[nn.Module] = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2, True)]
@@ -90,7 +103,15 @@ class DCGANDiscriminator(nn.Module):
                 layers += [nn.BatchNorm2d(width * 2)]
             layers += [nn.LeakyReLU(0.2, True)]
             width *= 2
-        layers += [nn.Conv2d(width, 1, start, 1, 0)]
+        if minibatch_kernels:
+            features = width * start * start
+            layers += [
+                nn.Flatten(),
+                MinibatchDiscrimination(features, minibatch_kernels, minibatch_kernel_dim),
+                nn.Linear(features + minibatch_kernels, 1),
+            ]
+        else:
+            layers += [nn.Conv2d(width, 1, start, 1, 0)]
         self.net = nn.Sequential(*layers)
         dcgan_init_(self)
 

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
+from ganzoo.nets.minibatch import MinibatchDiscrimination
+
 
 def _mlp(sizes: Sequence[int], activation: type[nn.Module]) -> nn.Sequential:
     layers: list[nn.Module] = []
@@ -35,13 +37,33 @@ class MLPGenerator(nn.Module):
 
 
 class MLPDiscriminator(nn.Module):
-    """x ∈ R^data_dim → hidden LeakyReLU(0.2) layers → one logit."""
+    """x ∈ R^data_dim → hidden LeakyReLU(0.2) layers → one logit.
 
-    def __init__(self, data_dim: int = 2, hidden_dims: Sequence[int] = (128, 128, 128)):
+    ``minibatch_kernels > 0`` inserts minibatch discrimination (Salimans et al. 2016) before the output.
+    """
+
+    def __init__(
+        self,
+        data_dim: int = 2,
+        hidden_dims: Sequence[int] = (128, 128, 128),
+        minibatch_kernels: int = 0,
+        minibatch_kernel_dim: int = 16,
+    ):
         super().__init__()
         self.data_dim = data_dim
         self.hidden_dims = list(hidden_dims)
-        self.net = _mlp([data_dim, *hidden_dims, 1], lambda: nn.LeakyReLU(0.2))
+        self.minibatch_kernels = minibatch_kernels
+        self.minibatch_kernel_dim = minibatch_kernel_dim
+        if minibatch_kernels:
+            features = _mlp([data_dim, *hidden_dims], lambda: nn.LeakyReLU(0.2))
+            self.net = nn.Sequential(
+                features,
+                nn.LeakyReLU(0.2),
+                MinibatchDiscrimination(hidden_dims[-1], minibatch_kernels, minibatch_kernel_dim),
+                nn.Linear(hidden_dims[-1] + minibatch_kernels, 1),
+            )
+        else:
+            self.net = _mlp([data_dim, *hidden_dims, 1], lambda: nn.LeakyReLU(0.2))
 
     @property
     def input_shape(self) -> tuple[int, ...]:

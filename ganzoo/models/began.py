@@ -1,0 +1,69 @@
+"""BEGAN (Berthelot, Schumm & Metz 2017, "Boundary Equilibrium Generative Adversarial Networks").
+
+D is an autoencoder and ``L(v) = E|v - D(v)|``. Each step:
+
+    L_D = L(x) - k_t · L(G(z_D))        (discriminator update)
+    L_G = L(G(z_G))                     (generator update)
+    k_{t+1} = clip(k_t + λ_k (γ L(x) - L(G(z_G))), 0, 1)
+    M_global = L(x) + |γ L(x) - L(G(z_G))|    (the convergence measure; it falls as training converges)
+
+γ = 0.5 (diversity ratio), λ_k = 0.001, k_0 = 0. The algorithm differs from the GAN loop (k_t
+couples the two updates), so BEGAN owns its training step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from ganzoo import losses
+from ganzoo.models.base import GANModule
+
+
+class BEGAN(GANModule):
+    """Boundary-equilibrium GAN.
+
+    Args:
+        gamma: γ, the target ratio E[L(G(z))] / E[L(x)].
+        lambda_k: λ_k, the proportional gain of the k_t controller.
+    """
+
+    def __init__(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        gamma: float = 0.5,
+        lambda_k: float = 0.001,
+        **kwargs: Any,
+    ):
+        if kwargs.get("n_critic", 1) != 1:
+            raise ValueError("BEGAN alternates one discriminator and one generator update: n_critic must be 1")
+        super().__init__(generator, discriminator, **kwargs)
+        self.gamma = gamma
+        self.lambda_k = lambda_k
+        self.register_buffer("k", torch.zeros(()))  # k_t, saved in checkpoints
+
+    def reconstruction_loss(self, x: Tensor) -> Tensor:
+        return losses.began_reconstruction_loss(x, self.discriminate(x))
+
+    def training_step(self, batch: Any, batch_idx: int) -> None:
+        g_opt, d_opt = self.optimizers()
+        (real,) = self.real_batches(batch)
+        with self.training_network("discriminator", d_opt):
+            with torch.no_grad():
+                fake = self.generate(self.sample_noise(len(real)))
+            loss_real = self.reconstruction_loss(real)
+            d_loss = loss_real - self.k * self.reconstruction_loss(fake)
+            self.update(d_opt, d_loss, "discriminator")
+        with self.training_network("generator", g_opt):
+            g_loss = self.reconstruction_loss(self.generate(self.sample_noise(len(real))))
+            self.update(g_opt, g_loss, "generator")
+        balance = self.gamma * loss_real.detach() - g_loss.detach()
+        self.k = (self.k + self.lambda_k * balance).clamp(0.0, 1.0)
+        m_global = loss_real.detach() + balance.abs()
+        self.step_lr_schedulers()
+        on_bar = self.trainer.progress_bar_callback is not None
+        self.log_dict({"d_loss": d_loss.detach(), "g_loss": g_loss.detach(), "M_global": m_global}, prog_bar=on_bar)
+        self.log("k", self.k)

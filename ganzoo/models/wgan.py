@@ -1,0 +1,60 @@
+"""WGAN (Arjovsky, Chintala & Bottou 2017, "Wasserstein GAN").
+
+Critic (linear output): minimise ``E[D(G(z))] - E[D(x)]``; after every critic update every critic
+weight is clipped to ``[-c, c]`` (c = 0.01). Generator: minimise ``-E[D(G(z))]``.
+RMSProp with lr 5e-5 and n_critic = 5, as in the paper's Algorithm 1.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from lightning.pytorch.cli import OptimizerCallable
+from torch import Tensor, nn
+
+from ganzoo import losses
+from ganzoo.models.base import GANModule, rmsprop
+
+
+class WGAN(GANModule):
+    """Wasserstein GAN with weight clipping.
+
+    Args:
+        clip_value: c, the bound on every critic parameter.
+    """
+
+    def __init__(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        clip_value: float = 0.01,
+        n_critic: int = 5,
+        g_optimizer: OptimizerCallable | None = None,
+        d_optimizer: OptimizerCallable | None = None,
+        **kwargs: Any,
+    ):
+        if clip_value <= 0:
+            raise ValueError(f"clip_value must be positive, got {clip_value}")
+        super().__init__(
+            generator,
+            discriminator,
+            g_optimizer=g_optimizer or rmsprop(5e-5),
+            d_optimizer=d_optimizer or rmsprop(5e-5),
+            n_critic=n_critic,
+            **kwargs,
+        )
+        self.clip_value = clip_value
+
+    def discriminator_loss(self, real: Tensor, fake: Tensor) -> Tensor:
+        real_scores, fake_scores = self.discriminate(real), self.discriminate(fake)
+        self.log("wasserstein_estimate", (real_scores.mean() - fake_scores.mean()).detach())
+        return losses.wasserstein_critic_loss(real_scores, fake_scores)
+
+    def generator_loss(self, fake: Tensor) -> Tensor:
+        return losses.wasserstein_generator_loss(self.discriminate(fake))
+
+    @torch.no_grad()
+    def after_discriminator_step(self) -> None:
+        for parameter in self.discriminator.parameters():
+            parameter.clamp_(-self.clip_value, self.clip_value)

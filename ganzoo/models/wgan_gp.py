@@ -1,0 +1,63 @@
+"""WGAN-GP (Gulrajani et al. 2017, "Improved Training of Wasserstein GANs").
+
+Critic: minimise ``E[D(G(z))] - E[D(x)] + λ·E[(‖∇D(x̂)‖₂ - 1)²]`` on ``x̂ = αx + (1-α)G(z)``, α ~ U[0, 1]
+per sample; λ = 10. Generator: minimise ``-E[D(G(z))]``. Adam(1e-4, β = (0, 0.9)), n_critic = 5.
+The critic must not use BatchNorm (the penalty is per sample); the penalty is computed in float32.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lightning.pytorch.cli import OptimizerCallable
+from torch import Tensor, nn
+
+from ganzoo import losses
+from ganzoo.models.base import GANModule, adam
+
+
+def reject_batch_norm(discriminator: nn.Module, variant: str) -> None:
+    """Gradient penalties are per sample; BatchNorm couples the samples of a batch."""
+    if any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in discriminator.modules()):
+        raise ValueError(
+            f"{variant}'s gradient penalty needs a critic without BatchNorm (it mixes samples of a batch): "
+            "set batch_norm: false in the discriminator, or use a LayerNorm critic."
+        )
+
+
+class WGANGP(GANModule):
+    """Wasserstein GAN with gradient penalty.
+
+    Args:
+        gp_weight: λ, the weight of the gradient penalty.
+    """
+
+    def __init__(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        gp_weight: float = 10.0,
+        n_critic: int = 5,
+        g_optimizer: OptimizerCallable | None = None,
+        d_optimizer: OptimizerCallable | None = None,
+        **kwargs: Any,
+    ):
+        reject_batch_norm(discriminator, "WGAN-GP")
+        super().__init__(
+            generator,
+            discriminator,
+            g_optimizer=g_optimizer or adam(1e-4, (0.0, 0.9)),
+            d_optimizer=d_optimizer or adam(1e-4, (0.0, 0.9)),
+            n_critic=n_critic,
+            **kwargs,
+        )
+        self.gp_weight = gp_weight
+
+    def discriminator_loss(self, real: Tensor, fake: Tensor) -> Tensor:
+        real_scores, fake_scores = self.discriminate(real), self.discriminate(fake)
+        penalty = losses.gradient_penalty(self.discriminate, real, fake)
+        self.log_dict({"gradient_penalty": penalty.detach(), "wasserstein_estimate": (real_scores.mean() - fake_scores.mean()).detach()})
+        return losses.wasserstein_critic_loss(real_scores, fake_scores) + self.gp_weight * penalty
+
+    def generator_loss(self, fake: Tensor) -> Tensor:
+        return losses.wasserstein_generator_loss(self.discriminate(fake))
