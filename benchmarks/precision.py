@@ -9,30 +9,14 @@ generator steps under each precision and prints a table.
 from __future__ import annotations
 
 import argparse
-import time
 
 import lightning.pytorch as pl
 import torch
+from throughput import StepTimer
 
 from ganzoo.data import DigitsDataModule
 from ganzoo.models import DCGAN
 from ganzoo.nets import DCGANDiscriminator, DCGANGenerator
-
-
-class Timer(pl.Callback):
-    def __init__(self, warmup: int):
-        self.warmup, self.start, self.elapsed = warmup, 0.0, 0.0
-
-    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
-        if trainer.global_step == self.warmup:
-            if pl_module.device.type == "cuda":
-                torch.cuda.synchronize()
-            self.start = time.perf_counter()
-
-    def on_train_end(self, trainer, pl_module):
-        if pl_module.device.type == "cuda":
-            torch.cuda.synchronize()
-        self.elapsed = time.perf_counter() - self.start
 
 
 def run(precision: str, accelerator: str, steps: int, warmup: int) -> dict:
@@ -41,7 +25,7 @@ def run(precision: str, accelerator: str, steps: int, warmup: int) -> dict:
         DCGANGenerator(latent_dim=100, image_size=32, channels=1, base_channels=64),
         DCGANDiscriminator(image_size=32, channels=1, base_channels=64),
     )
-    timer = Timer(warmup)
+    timer = StepTimer(warmup)
     trainer = pl.Trainer(
         max_steps=steps + warmup, accelerator=accelerator, devices=1, precision=precision, logger=False,
         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False, callbacks=[timer],

@@ -81,9 +81,11 @@ def plain_loop(images: torch.Tensor, steps: int, warmup: int, batch_size: int, d
 
 
 class StepTimer(pl.Callback):
+    """Wall time from generator step ``warmup`` to the end of training, in ``elapsed``."""
+
     def __init__(self, warmup: int):
         self.warmup = warmup
-        self.start = 0.0
+        self.start = self.elapsed = 0.0
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
         if trainer.global_step == self.warmup:

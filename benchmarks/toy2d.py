@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import torch
+
 from ganzoo.callbacks import ModeCoverage
 from ganzoo.cli import GanzooCLI
 
@@ -45,22 +47,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variants", nargs="+", default=["gan"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--mixtures", nargs="+", default=list(MIXTURES), choices=list(MIXTURES))
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "toy2d.md"))
     args = parser.parse_args()
     seeds = args.seeds[:1] if args.quick else args.seeds
     start = time.perf_counter()
-    lines = [
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    header = [
         f"Seeds {seeds}; 2,500 samples; command: `python benchmarks/toy2d.py {'--quick ' if args.quick else ''}"
-        f"--variants {' '.join(args.variants)} --seeds {' '.join(map(str, args.seeds))}`",
+        f"--variants {' '.join(args.variants)} --seeds {' '.join(map(str, args.seeds))} "
+        f"--mixtures {' '.join(args.mixtures)}`",
         "",
-        "| variant | steps | ring8 modes | ring8 high-quality % | ring8 reverse KL "
-        "| grid25 modes | grid25 high-quality % | grid25 reverse KL |",
-        "|---|---|---|---|---|---|---|---|",
+        "| variant | G steps | " + " | ".join(f"{m} modes | {m} high-quality % | {m} reverse KL" for m in args.mixtures)
+        + " | per-seed modes / HQ % |",
+        "|---|---|" + "---|---|---|" * len(args.mixtures) + "---|",
     ]
-    for variant in args.variants:
-        cells, steps = [], None
-        for mixture in MIXTURES:
+    out.write_text("\n".join(header) + "\n")
+    print("\n".join(header), flush=True)
+    for variant in args.variants:  # a row is written as soon as it is measured
+        cells, per_seed, steps = [], [], None
+        for mixture in args.mixtures:
             results = [run(variant, mixture, seed, 300 if args.quick else None) for seed in seeds]
             steps = results[0]["steps"]
             cells += [
@@ -68,13 +76,15 @@ def main() -> None:
                 mean_std([100 * r["high_quality"] for r in results]),
                 mean_std([r["reverse_kl"] for r in results], 3),
             ]
-        lines.append(f"| {variant} | {steps} | " + " | ".join(cells) + " |")
-    elapsed = time.perf_counter() - start
-    lines += ["", f"Run time: {elapsed / 60:.1f} min on this machine."]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(text)
+            per_seed.append(f"{mixture}: " + ", ".join(f"{r['modes']}/{100 * r['high_quality']:.1f}" for r in results))
+        row = f"| {variant} | {steps} | " + " | ".join(cells) + f" | {'; '.join(per_seed)} |"
+        with out.open("a") as f:
+            f.write(row + "\n")
+        print(row, flush=True)
+    footer = f"\nRun time: {(time.perf_counter() - start) / 60:.1f} min on this machine ({torch.get_num_threads()} threads).\n"
+    with out.open("a") as f:
+        f.write(footer)
+    print(footer)
 
 
 if __name__ == "__main__":

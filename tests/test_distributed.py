@@ -9,7 +9,7 @@ import sys
 import pytest
 import torch
 from conftest import ROOT
-from helpers import digits_data, parameters_of, tiny_dcgan, trainer
+from helpers import digits_data, parameters_of, tiny_dcgan, toy_data, trainer
 from lightning.pytorch.callbacks import Callback
 from lightning.pytorch.strategies import DDPStrategy
 
@@ -31,8 +31,19 @@ class SaveRankState(Callback):
         torch.save(state, os.path.join(self.folder, f"rank{trainer.global_rank}.pt"))
 
 
-def test_ddp_two_cpu_ranks_keep_identical_parameters(tmp_path):
-    model = tiny_dcgan()  # BatchNorm in G and D: the case that breaks DDP buffer broadcasting when done wrong
+def wgan_gp_with_mlps():
+    from ganzoo.models import WGANGP
+    from ganzoo.nets import MLPDiscriminator, MLPGenerator
+
+    return WGANGP(MLPGenerator(latent_dim=4, hidden_dims=[32]), MLPDiscriminator(hidden_dims=[32]), n_critic=2)
+
+
+@pytest.mark.parametrize("variant", ["dcgan", "wgan_gp"])
+def test_ddp_two_cpu_ranks_keep_identical_parameters(tmp_path, variant):
+    # DCGAN: BatchNorm in G and D, the case that breaks DDP's buffer broadcast when done wrong.
+    # WGAN-GP: the gradient penalty's double backward through the critic's DDP wrapper.
+    model = tiny_dcgan() if variant == "dcgan" else wgan_gp_with_mlps()
+    data = digits_data(batch_size=16) if variant == "dcgan" else toy_data(batch_size=16)
     initial = parameters_of(model)
     t = trainer(
         tmp_path,
@@ -41,7 +52,7 @@ def test_ddp_two_cpu_ranks_keep_identical_parameters(tmp_path):
         strategy=GANDDPStrategy(start_method="spawn"),
         callbacks=[SaveRankState(str(tmp_path))],
     )
-    t.fit(model, digits_data(batch_size=16))
+    t.fit(model, data)
     rank0 = torch.load(tmp_path / "rank0.pt", weights_only=True)
     rank1 = torch.load(tmp_path / "rank1.pt", weights_only=True)
     assert rank0["wrapped"] == rank1["wrapped"] == ["discriminator", "generator"]

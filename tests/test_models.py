@@ -112,7 +112,8 @@ def test_generator_loss_choice():
 
 
 def test_registry_lists_variants():
-    assert {"gan", "dcgan"} <= set(ganzoo.list_models())
+    expected = {"gan", "dcgan", "wgan", "wgan_gp", "lsgan", "dragan", "sngan", "began", "unrolled_gan"}
+    assert set(ganzoo.list_models()) == expected
     assert MODELS["dcgan"] is DCGAN
 
 

@@ -224,9 +224,16 @@ class GANModule(LightningModule):
             g_loss = self.generator_loss(self.generate(self.sample_noise(len(real_batches[0]))))
             self.update(g_opt, g_loss, "generator")
         self.step_lr_schedulers()
-        # Progress-bar metrics are read with .item() every step (a GPU sync): only ask when a bar is shown.
+        self.log_step(d_loss=d_loss, g_loss=g_loss)
+
+    def log_step(self, **values: Tensor) -> None:
+        """Log this step's values, on the progress bar when one is shown.
+
+        Progress-bar metrics are read with ``.item()`` every step (a GPU sync), so they are only
+        requested when a bar is there to show them.
+        """
         on_bar = self._trainer is not None and self.trainer.progress_bar_callback is not None
-        self.log_dict({"d_loss": d_loss.detach(), "g_loss": g_loss.detach()}, prog_bar=on_bar)
+        self.log_dict({name: value.detach() for name, value in values.items()}, prog_bar=on_bar)
 
     @contextmanager
     def training_network(self, name: str, optimizer: Any) -> Iterator[None]:

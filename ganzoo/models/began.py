@@ -64,6 +64,4 @@ class BEGAN(GANModule):
         self.k = (self.k + self.lambda_k * balance).clamp(0.0, 1.0)
         m_global = loss_real.detach() + balance.abs()
         self.step_lr_schedulers()
-        on_bar = self.trainer.progress_bar_callback is not None
-        self.log_dict({"d_loss": d_loss.detach(), "g_loss": g_loss.detach(), "M_global": m_global}, prog_bar=on_bar)
-        self.log("k", self.k)
+        self.log_step(d_loss=d_loss, g_loss=g_loss, M_global=m_global, k=self.k)
