@@ -25,11 +25,11 @@ ROOT = Path(__file__).resolve().parents[1]
 MIXTURES = {"ring8": 8, "grid25": 25}
 
 
-def run(variant: str, mixture: str, seed: int, max_steps: int | None) -> dict[str, float]:
+def run(variant: str, mixture: str, seed: int, max_steps: int | None, accelerator: str = "cpu") -> dict[str, float]:
     with tempfile.TemporaryDirectory() as run_dir:
         args = ["fit", "--config", str(ROOT / "configs" / variant / f"{mixture}.yaml"), "--seed_everything", str(seed)]
         args += ["--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]
-        args += ["--trainer.logger", "false", "--trainer.default_root_dir", run_dir]
+        args += ["--trainer.logger", "false", "--trainer.default_root_dir", run_dir, "--trainer.accelerator", accelerator]
         if max_steps is not None:
             args += ["--trainer.max_steps", str(max_steps)]
         cli = GanzooCLI(args=args)
@@ -49,6 +49,7 @@ def main() -> None:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--mixtures", nargs="+", default=list(MIXTURES), choices=list(MIXTURES))
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--accelerator", default="cpu", choices=["cpu", "gpu"])
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "toy2d.md"))
     args = parser.parse_args()
     seeds = args.seeds[:1] if args.quick else args.seeds
@@ -58,7 +59,7 @@ def main() -> None:
     header = [
         f"Seeds {seeds}; 2,500 samples; command: `python benchmarks/toy2d.py {'--quick ' if args.quick else ''}"
         f"--variants {' '.join(args.variants)} --seeds {' '.join(map(str, args.seeds))} "
-        f"--mixtures {' '.join(args.mixtures)}`",
+        f"--mixtures {' '.join(args.mixtures)} --accelerator {args.accelerator}`",
         "",
         "| variant | G steps | " + " | ".join(f"{m} modes | {m} high-quality % | {m} reverse KL" for m in args.mixtures)
         + " | per-seed modes / HQ % |",
@@ -69,7 +70,7 @@ def main() -> None:
     for variant in args.variants:  # a row is written as soon as it is measured
         cells, per_seed, steps = [], [], None
         for mixture in args.mixtures:
-            results = [run(variant, mixture, seed, 300 if args.quick else None) for seed in seeds]
+            results = [run(variant, mixture, seed, 300 if args.quick else None, args.accelerator) for seed in seeds]
             steps = results[0]["steps"]
             cells += [
                 mean_std([r["modes"] for r in results]),
@@ -81,7 +82,8 @@ def main() -> None:
         with out.open("a") as f:
             f.write(row + "\n")
         print(row, flush=True)
-    footer = f"\nRun time: {(time.perf_counter() - start) / 60:.1f} min on this machine ({torch.get_num_threads()} threads).\n"
+    where = torch.cuda.get_device_name() if args.accelerator == "gpu" else f"CPU, {torch.get_num_threads()} threads"
+    footer = f"\nRun time: {(time.perf_counter() - start) / 60:.1f} min ({where}, torch {torch.__version__}).\n"
     with out.open("a") as f:
         f.write(footer)
     print(footer)
