@@ -61,6 +61,7 @@ class BEGAN(GANModule):
             g_loss = self.reconstruction_loss(self.generate(self.sample_noise(len(real))))
             self.update(g_opt, g_loss, "generator")
         balance = self.gamma * loss_real.detach() - g_loss.detach()
+        balance = self.trainer.strategy.reduce(balance, reduce_op="mean")  # one k_t on every DDP rank
         self.k = (self.k + self.lambda_k * balance).clamp(0.0, 1.0)
         m_global = loss_real.detach() + balance.abs()
         self.step_lr_schedulers()
