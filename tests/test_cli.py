@@ -67,25 +67,20 @@ def run_cli_expecting_exit(args: list[str], capsys) -> tuple[int, str]:
     return exit_info.value.code, captured.out + captured.err
 
 
-def test_unknown_config_key_is_a_clear_error(capsys):
-    code, output = run_cli_expecting_exit(
-        ["fit", "--config", str(ROOT / "configs/quickstart.yaml"), "--model.init_args.learning_rate", "0.1"], capsys
-    )
-    assert code != 0 and "learning_rate" in output
-
-
-def test_wrong_type_is_a_clear_error(capsys):
-    code, output = run_cli_expecting_exit(
-        ["fit", "--config", str(ROOT / "configs/quickstart.yaml"), "--trainer.max_steps", "many"], capsys
-    )
-    assert code != 0 and "max_steps" in output
-
-
-def test_single_optimizer_key_is_disabled(capsys):
-    code, output = run_cli_expecting_exit(
-        ["fit", "--config", str(ROOT / "configs/quickstart.yaml"), "--optimizer", "Adam"], capsys
-    )
-    assert code != 0 and "optimizer" in output
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--model.init_args.learning_rate", "0.1"], 'Parser key "model"'),  # unknown key
+        (["--trainer.max_steps", "many"], 'Parser key "trainer.max_steps"'),  # wrong type
+        (["--optimizer", "Adam"], "unrecognized arguments: --optimizer"),  # the one-optimizer key is off
+    ],
+    ids=["unknown-key", "wrong-type", "single-optimizer-key"],
+)
+def test_bad_arguments_stop_with_a_message_naming_them(extra, message, capsys):
+    code, output = run_cli_expecting_exit(["fit", "--config", str(ROOT / "configs/quickstart.yaml"), *extra], capsys)
+    assert code != 0 and message in output
+    if extra[0].startswith("--model"):
+        assert "learning_rate" in output
 
 
 def test_print_config_and_help(capsys):
