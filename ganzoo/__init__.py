@@ -19,13 +19,9 @@ def load(spec: str | Path, map_location: str = "cpu"):  # noqa: ANN201
 
     The checkpoint is read with ``weights_only=True``; its model class is the one it was saved from.
     """
-    from ganzoo.checkpoints import checkpoint_class_path, import_class, load_checkpoint, CheckpointError
+    from ganzoo.models.base import GANModule
 
-    stored = checkpoint_class_path(load_checkpoint(spec))
-    if stored is None:
-        raise CheckpointError(f"{spec} was not saved by a ganzoo model: it names no model class.")
-    model = import_class(stored).load_from_checkpoint(spec, map_location=map_location)
-    return model.eval()
+    return GANModule.load_from_checkpoint(spec, map_location=map_location).eval()
 
 
 __all__ = ["__version__", "list_models", "load"]

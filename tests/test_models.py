@@ -187,6 +187,10 @@ def test_corrupt_and_untrusted_checkpoints_give_clear_errors(tmp_path):
         GAN.load_from_checkpoint(truncated)
     with pytest.raises(CheckpointError, match="No checkpoint at"):
         ganzoo.load(tmp_path / "missing.ckpt")
+    foreign = tmp_path / "foreign.ckpt"
+    torch.save({"state_dict": {}, "hyper_parameters": {}}, foreign)
+    with pytest.raises(CheckpointError, match="was not saved by a ganzoo model"):
+        ganzoo.load(foreign)
     untrusted = tmp_path / "untrusted.ckpt"
     torch.save({"state_dict": {}, "payload": Callback()}, untrusted)
     with pytest.raises(CheckpointError, match="needs arbitrary code"):

@@ -78,12 +78,7 @@ class SampleGrid(Callback):
         if step == self._last_step or self.fixed_noise is None or self.folder is None:
             return
         self._last_step = step
-        generator = pl_module.generator
-        was_training = generator.training
-        generator.eval()
-        with torch.no_grad():
-            samples = generator(self.fixed_noise.to(pl_module.device)).float().cpu()
-        generator.train(was_training)
+        samples = pl_module.sample_from(self.fixed_noise).float().cpu()
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"step_{step:07d}.png"
         if samples.ndim == 2:

@@ -165,16 +165,16 @@ class GANModule(LightningModule):
             return self.ddp_networks.get(name) or getattr(self, name)
         return getattr(self, name)
 
-    @torch.no_grad()
     def sample(self, n: int, seed: int | None = None) -> Tensor:
         """``n`` samples in eval mode (images in [-1, 1]); a seed makes them reproducible anywhere."""
         rng = torch.Generator().manual_seed(seed) if seed is not None else None
-        was_training = self.generator.training
-        self.generator.eval()
-        try:
-            return self.generator(self.sample_noise(n, rng))
-        finally:
-            self.generator.train(was_training)
+        return self.sample_from(self.sample_noise(n, rng))
+
+    @torch.no_grad()
+    def sample_from(self, z: Tensor) -> Tensor:
+        """G(z) in eval mode without gradients, restoring the generator's mode afterwards."""
+        with _eval_mode(self.generator):
+            return self.generator(z.to(self.device))
 
     def forward(self, z: Tensor) -> Tensor:
         return self.generator(z)
@@ -362,15 +362,22 @@ class GANModule(LightningModule):
         weights_only: bool = True,
         **kwargs: Any,
     ) -> GANModule:
-        """Lightning's loader, with ``weights_only=True`` and a clear error for another model's checkpoint."""
+        """Lightning's loader, with ``weights_only=True`` and a clear error for another model's checkpoint.
+
+        Called on ``GANModule`` itself it returns whichever variant the checkpoint was saved from.
+        """
         data = read_checkpoint_bytes(checkpoint_path)
         stored = checkpoint_class_path(load_checkpoint(data, weights_only=weights_only))
-        if stored is not None and not issubclass(import_class(stored), cls):
+        if stored is None:
+            raise CheckpointError(f"{checkpoint_path} was not saved by a ganzoo model: it names no model class.")
+        saved_class = import_class(stored)
+        if not issubclass(saved_class, cls):
             raise CheckpointError(
                 f"{checkpoint_path} is a {stored} checkpoint, not a {class_path(cls)} one: load it with "
                 f"{stored.rpartition('.')[2]}.load_from_checkpoint(...) or ganzoo.load({str(checkpoint_path)!r})."
             )
-        return super().load_from_checkpoint(
+        # Lightning's loader, bound to the saved class (a base class alone would drop its class path)
+        return super(GANModule, saved_class).load_from_checkpoint(
             io.BytesIO(data), map_location, hparams_file, strict, weights_only=weights_only, **kwargs
         )
 
