@@ -24,7 +24,7 @@ def read_checkpoint_bytes(path: str | Path) -> bytes:
     return path.read_bytes()
 
 
-def load_checkpoint(source: str | Path | bytes, *, weights_only: bool = True) -> dict[str, Any]:
+def load_file(source: str | Path | bytes, *, weights_only: bool = True) -> Any:
     """``torch.load`` on CPU with ``weights_only=True`` by default, turning failures into a ``CheckpointError``."""
     name = "<bytes>" if isinstance(source, bytes) else str(source)
     data = source if isinstance(source, bytes) else read_checkpoint_bytes(source)
@@ -37,6 +37,13 @@ def load_checkpoint(source: str | Path | bytes, *, weights_only: bool = True) ->
         ) from err
     except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError) as err:
         raise CheckpointError(f"{name} is not a readable PyTorch checkpoint (corrupt or truncated?): {err}") from err
+    return checkpoint
+
+
+def load_checkpoint(source: str | Path | bytes, *, weights_only: bool = True) -> dict[str, Any]:
+    """``load_file`` of a dict with a ``state_dict`` (a Lightning or ganzoo checkpoint)."""
+    name = "<bytes>" if isinstance(source, bytes) else str(source)
+    checkpoint = load_file(source, weights_only=weights_only)
     if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
         raise CheckpointError(f"{name} is not a Lightning checkpoint: it has no 'state_dict'.")
     return checkpoint

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from lightning.pytorch import Trainer
@@ -17,6 +18,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
 from ganzoo.data.base import GANDataModule
 from ganzoo.distributed import resolve_strategy
+from ganzoo.loggers import SaveConfigToLoggers, WandbNotReady, check_wandb_ready
 from ganzoo.models.base import GANModule
 
 MAX_STEPS_HELP = (
@@ -33,7 +35,12 @@ class GanzooCLI(LightningCLI):
             subclass_mode_model=True,
             subclass_mode_data=True,
             auto_configure_optimizers=False,
-            parser_kwargs={"prog": "ganzoo", "description": "ganzoo: train and evaluate GANs."},
+            save_config_callback=SaveConfigToLoggers,
+            parser_kwargs={
+                "prog": "ganzoo",
+                "description": "ganzoo: train and evaluate GANs. Besides the Lightning subcommands: "
+                "`ganzoo evaluate --help` (FID/KID/IS/PR/1-NN of a checkpoint) and `ganzoo sample --help`.",
+            },
             args=args,
             run=run,
             **kwargs,
@@ -47,9 +54,22 @@ class GanzooCLI(LightningCLI):
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         config = self._get(self.config_init, "trainer", default={})
         kwargs.setdefault("strategy", resolve_strategy(config.get("strategy", "auto")))
-        return super().instantiate_trainer(**kwargs)
+        trainer = super().instantiate_trainer(**kwargs)
+        check_wandb_ready(trainer)
+        return trainer
 
 
-def main(args: Any = None) -> GanzooCLI:
-    """Entry point of ``python -m ganzoo`` and the ``ganzoo`` console script."""
-    return GanzooCLI(args=args)
+def main(args: Any = None) -> Any:
+    """Entry point of ``python -m ganzoo`` and the ``ganzoo`` console script.
+
+    ``evaluate`` and ``sample`` are ganzoo's own commands; everything else goes to LightningCLI.
+    """
+    from ganzoo.commands import COMMANDS, run_command
+
+    argv = sys.argv[1:] if args is None else args
+    if isinstance(argv, list) and argv and argv[0] in COMMANDS:
+        return run_command(list(argv))
+    try:
+        return GanzooCLI(args=args)
+    except WandbNotReady as err:
+        sys.exit(f"ganzoo: error: {err}")

@@ -7,6 +7,7 @@ from ganzoo.data.images import (
     FashionMNISTDataModule,
     ImageFolderDataModule,
     MNISTDataModule,
+    StackedMNISTDataModule,
 )
 from ganzoo.data.toy2d import GaussianMixture2D, Toy2DDataModule
 
@@ -19,6 +20,7 @@ __all__ = [
     "GaussianMixture2D",
     "ImageFolderDataModule",
     "MNISTDataModule",
+    "StackedMNISTDataModule",
     "Toy2DDataModule",
     "default_data_dir",
 ]

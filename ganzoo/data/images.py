@@ -134,6 +134,53 @@ class FashionMNISTDataModule(TorchvisionDataModule):
     dataset_name, native_size, channels = "FashionMNIST", 28, 1
 
 
+class StackedDigits(Dataset):
+    """Three digits as the three channels of one image; the label is the mode, 100·a + 10·b + c.
+
+    The triples are drawn once, with replacement, from a seeded generator, so the dataset is fixed.
+    """
+
+    def __init__(self, images: Tensor, labels: Tensor, length: int, seed: int = 0):
+        if images.shape[1] != 1:
+            raise ValueError(f"stacking needs 1-channel digits, got {images.shape[1]} channels")
+        self.images, self.labels = images, labels
+        self.triples = torch.randint(len(images), (length, 3), generator=torch.Generator().manual_seed(seed))
+
+    def __len__(self) -> int:
+        return len(self.triples)
+
+    def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
+        triple = self.triples[index]
+        digits = self.labels[triple]
+        return self.images[triple, 0], digits[0] * 100 + digits[1] * 10 + digits[2]
+
+
+class StackedMNISTDataModule(MNISTDataModule):
+    """Stacked MNIST (VEEGAN, Srivastava et al. 2017): 3 × 28 × 28 images whose channels are three
+    random MNIST digits, 1,000 modes. ``length`` stacked images, drawn with ``seed``."""
+
+    channels = 3
+
+    def __init__(
+        self,
+        data_dir: str | None = None,
+        image_size: int | None = None,
+        length: int = 60000,
+        seed: int = 0,
+        download: bool = True,
+        train: bool = True,
+        batch_size: int = 64,
+        num_workers: int = 0,
+    ):
+        super().__init__(data_dir, image_size, download, train, batch_size, num_workers)
+        self.length, self.seed = length, seed
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.train_set is None:
+            images, labels = self.load()
+            self.train_set = StackedDigits(resize_uint8(images, self.image_size), labels, self.length, self.seed)
+
+
 class CIFAR10DataModule(TorchvisionDataModule):
     """CIFAR-10, 50,000 training images, 3 × 32 × 32."""
 

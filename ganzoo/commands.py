@@ -1,0 +1,152 @@
+"""Subcommands beside LightningCLI's fit/validate/test/predict: ``evaluate`` (and ``sample``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def _device(name: str) -> str:
+    import torch
+
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return name
+
+
+def evaluate_command(argv: list[str]) -> dict[str, Any]:
+    """``python -m ganzoo evaluate --ckpt SPEC --metrics fid,kid,is,pr,1nn --data mnist ...``"""
+    from ganzoo import load
+    from ganzoo.metrics.evaluate import IMAGE_DATASETS, TOY_DATASETS, evaluate
+    from ganzoo.metrics.registry import METRICS
+
+    parser = argparse.ArgumentParser(
+        prog="ganzoo evaluate",
+        description="Score a trained generator (its averaged weights when the checkpoint has them) and print a table.",
+    )
+    parser.add_argument("--ckpt", required=True, help="a checkpoint path, or any spec ganzoo.load accepts")
+    parser.add_argument("--metrics", default="fid", help=f"comma-separated: {','.join([*METRICS, 'modes'])}")
+    parser.add_argument("--data", required=True, help=f"real data: {', '.join([*IMAGE_DATASETS, *TOY_DATASETS])} or a folder")
+    parser.add_argument("--data_dir", default=None, help="dataset root (torchvision layout); default $GANZOO_DATA")
+    parser.add_argument("--split", default="train", choices=["train", "test"])
+    parser.add_argument("--num_samples", type=int, default=10000)
+    parser.add_argument("--features", default="mnist-cnn", help="mnist-cnn, fashion-mnist-cnn or inception")
+    parser.add_argument("--weights_path", default=None, help="local Inception-v3 FID weights (for --features inception)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--batch_size", type=int, default=500)
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
+    parser.add_argument("--cache_dir", default=None, help="real-statistics cache (default $GANZOO_CACHE/stats)")
+    parser.add_argument("--no_cache", action="store_true", help="recompute real statistics and do not store them")
+    parser.add_argument("--out", default=None, help="write the scores as JSON here")
+    parser.add_argument("--raw", action="store_true", help="score the raw generator, not its average")
+    args = parser.parse_args(argv)
+    if args.num_samples < 2:
+        parser.error(f"--num_samples must be at least 2, got {args.num_samples}")
+    try:
+        model = load(args.ckpt)
+        result = evaluate(
+            model,
+            args.metrics,
+            data=args.data,
+            data_dir=args.data_dir,
+            split=args.split,
+            num_samples=args.num_samples,
+            features=args.features,
+            weights_path=args.weights_path,
+            seed=args.seed,
+            batch_size=args.batch_size,
+            device=_device(args.device),
+            cache_dir=args.cache_dir,
+            use_cache=not args.no_cache,
+            averaged=not args.raw,
+        )
+    except (ValueError, FileNotFoundError, RuntimeError) as err:
+        parser.exit(2, f"ganzoo evaluate: error: {err}\n")
+    result["checkpoint"] = str(args.ckpt)
+    width = max(map(len, result))
+    for key, value in result.items():
+        shown = f"{value:.6g}" if isinstance(value, float) else str(value)
+        print(f"{key:<{width}}  {shown}")
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def slerp(a, b, t):  # noqa: ANN001, ANN201
+    """Spherical interpolation between noise vectors (White 2016), rows of a and b, at fractions t."""
+    import torch
+
+    a_n, b_n = a / a.norm(dim=-1, keepdim=True), b / b.norm(dim=-1, keepdim=True)
+    omega = torch.acos((a_n * b_n).sum(-1, keepdim=True).clamp(-1 + 1e-7, 1 - 1e-7))
+    t = t.view(-1, 1, 1)
+    return (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / torch.sin(omega)
+
+
+def sample_command(argv: list[str]) -> list[Path]:
+    """``python -m ganzoo sample --model SPEC --num 64 --seed 0 --out grid.png``"""
+    import torch
+    from torchvision.utils import save_image
+
+    from ganzoo import load
+    from ganzoo.callbacks.sample_grid import render_scatter
+
+    parser = argparse.ArgumentParser(prog="ganzoo sample", description="Write samples of a trained model.")
+    parser.add_argument("--model", required=True, help="a registered name, checkpoint path, URL or wandb: artifact")
+    parser.add_argument("--num", type=int, default=64, help="samples (with --interpolate: interpolation rows)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default="samples.png", help="a .png file for a grid, or a folder (ending /) for one PNG each")
+    parser.add_argument("--nrow", type=int, default=None, help="images per grid row (default √num)")
+    parser.add_argument("--interpolate", action="store_true", help="rows of spherical latent interpolations")
+    parser.add_argument("--steps", type=int, default=10, help="images per interpolation row")
+    parser.add_argument("--raw", action="store_true", help="the raw generator, not its average")
+    parser.add_argument("--labels", default=None, help="class labels for conditional models (none are registered yet)")
+    args = parser.parse_args(argv)
+    if args.num < 1 or args.steps < 2:
+        parser.error("--num must be ≥ 1 and --steps ≥ 2")
+    try:
+        model = load(args.model)
+    except (ValueError, FileNotFoundError, RuntimeError) as err:
+        parser.exit(2, f"ganzoo sample: error: {err}\n")
+    if args.labels is not None:
+        parser.exit(2, f"ganzoo sample: error: {type(model).__name__} is not class-conditional; drop --labels\n")
+    rng = torch.Generator().manual_seed(args.seed)
+    if args.interpolate:
+        ends = model.sample_noise(2 * args.num, rng).cpu()
+        z = slerp(ends[: args.num], ends[args.num :], torch.linspace(0, 1, args.steps)).transpose(0, 1)
+        z, nrow = z.reshape(-1, z.shape[-1]), args.steps
+    else:
+        z, nrow = model.sample_noise(args.num, rng).cpu(), args.nrow or max(1, int(args.num**0.5))
+    samples = model.sample_from(z, averaged=not args.raw).float().cpu()
+    out = Path(args.out)
+    written: list[Path] = []
+    if samples.ndim == 2:  # 2D points: a scatter plot
+        out = out / "samples.png" if args.out.endswith("/") or out.is_dir() else out
+        out.parent.mkdir(parents=True, exist_ok=True)
+        render_scatter(samples, out, title=f"{args.model}: {len(samples)} samples")
+        written.append(out)
+    elif args.out.endswith("/") or out.is_dir():
+        out.mkdir(parents=True, exist_ok=True)
+        for i, image in enumerate(samples):
+            written.append(out / f"{i:05d}.png")
+            save_image(image.add(1).div(2).clamp(0, 1), written[-1])
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        save_image(samples.add(1).div(2).clamp(0, 1), out, nrow=nrow, padding=2)
+        written.append(out)
+    print(f"wrote {written[0] if len(written) == 1 else f'{len(written)} images to {out}'}")
+    return written
+
+
+COMMANDS = {"evaluate": evaluate_command, "sample": sample_command}
+
+
+def run_command(argv: list[str]) -> Any:
+    return COMMANDS[argv[0]](argv[1:])
+
+
+if __name__ == "__main__":
+    run_command(sys.argv[1:])
