@@ -79,3 +79,36 @@ def test_sample_grid_reaches_wandb_offline(tmp_path, monkeypatch):
     logger.experiment.finish()
     images = list(tmp_path.glob("wandb/offline-run-*/files/media/images/*.png"))
     assert len(images) == 2
+
+
+def small_extractor():
+    from ganzoo.metrics.features import DomainClassifier
+
+    torch.manual_seed(0)
+    return DomainClassifier().eval()
+
+
+def test_metrics_callback_logs_val_fid_for_model_checkpoint_and_keeps_the_extractor_out(tmp_path):
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    from ganzoo.callbacks import GenerativeMetrics
+
+    metrics = GenerativeMetrics("fid,pr,1nn", every_n_steps=2, num_samples=200, features=small_extractor())
+    best = ModelCheckpoint(dirpath=tmp_path / "ckpt", monitor="val/fid", mode="min", save_top_k=1)
+    t = trainer(tmp_path, max_steps=5, callbacks=[metrics, best], enable_checkpointing=True)
+    model = tiny_dcgan()
+    t.fit(model, digits_data(batch_size=16))
+    assert metrics._last_step == 5  # steps 2, 4 and the last
+    assert float(t.callback_metrics["val/fid"]) == pytest.approx(metrics.result["fid"])
+    assert {"val/precision", "val/recall", "val/one_nn"} <= set(t.callback_metrics)
+    assert best.best_model_path and best.best_model_score is not None
+    saved = torch.load(best.best_model_path, weights_only=True)
+    assert all(k.startswith(("generator.", "discriminator.")) for k in saved["state_dict"])
+    assert len(metrics.real.features) == 200
+
+
+def test_metrics_callback_rejects_unknown_metrics():
+    from ganzoo.callbacks import GenerativeMetrics
+
+    with pytest.raises(ValueError, match="unknown metrics"):
+        GenerativeMetrics("fid,sharpness")

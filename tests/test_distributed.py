@@ -91,3 +91,30 @@ def test_bf16_mixed_on_cpu_trains_a_few_steps(tmp_path):
     assert all(p.dtype == torch.float32 and torch.isfinite(p).all() for p in model.parameters())
     assert any(not torch.equal(v, initial[k]) for k, v in parameters_of(model).items())
     assert torch.isfinite(t.callback_metrics["d_loss"]) and torch.isfinite(t.callback_metrics["g_loss"])
+
+
+class SaveMetrics(Callback):
+    def __init__(self, folder: str):
+        self.folder = folder
+
+    def on_train_end(self, trainer, pl_module):
+        from ganzoo.callbacks import GenerativeMetrics
+
+        metrics = next(c for c in trainer.callbacks if isinstance(c, GenerativeMetrics))
+        state = {"result": metrics.result, "real": len(metrics.real.features)}
+        torch.save(state, os.path.join(self.folder, f"metrics{trainer.global_rank}.pt"))
+
+
+def test_metrics_callback_gathers_features_across_two_ranks(tmp_path):
+    from ganzoo.callbacks import GenerativeMetrics
+    from ganzoo.metrics.features import DomainClassifier
+
+    torch.manual_seed(0)
+    metrics = GenerativeMetrics("fid,kid", every_n_steps=2, num_samples=120, features=DomainClassifier().eval())
+    t = trainer(tmp_path, max_steps=2, devices=2, strategy=GANDDPStrategy(start_method="spawn"),
+                callbacks=[metrics, SaveMetrics(str(tmp_path))])  # fmt: skip
+    t.fit(tiny_dcgan(), digits_data(batch_size=16))
+    rank0 = torch.load(tmp_path / "metrics0.pt", weights_only=True)
+    rank1 = torch.load(tmp_path / "metrics1.pt", weights_only=True)
+    assert rank0["real"] == rank1["real"] == 120  # 60 per rank, gathered
+    assert rank0["result"] == rank1["result"] and rank0["result"]["fid"] > 0

@@ -1,0 +1,96 @@
+"""FID, KID, IS, precision/recall and 1-NN during training, logged as ``val/<name>``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from lightning.pytorch import Callback, LightningModule, Trainer
+from torch import Tensor, nn
+
+from ganzoo.metrics.evaluate import dataset_images
+from ganzoo.metrics.features import extract, get_extractor, to_uint8
+from ganzoo.metrics.registry import FeatureSet, compute_metrics, parse_metric_names
+
+
+class GenerativeMetrics(Callback):
+    """Every ``every_n_steps`` generator steps (and at the end), score ``num_samples`` generated
+    images against ``num_samples`` real ones drawn once (seeded) from the DataModule's training set.
+
+    Logged as ``val/fid``, ``val/kid``, ``val/is``, ``val/precision``, ``val/recall``, ``val/one_nn``…,
+    so ``ModelCheckpoint(monitor="val/fid", mode="min")`` keeps the best. The generated samples come
+    from fixed noise (comparable across steps) through the model's ``sample_from``, which uses the
+    averaged generator when an EMA callback keeps one.
+
+    Under DDP each rank makes ``num_samples / world_size`` samples and their features are gathered;
+    rank 0 computes the metrics once and broadcasts them. The extractor belongs to this callback,
+    never to the LightningModule, so its weights stay out of checkpoints.
+
+    Args:
+        metrics: names from ``ganzoo.metrics.METRICS`` ("fid,kid" or a list).
+        features: ``mnist-cnn``, ``fashion-mnist-cnn``, ``inception``, or an ``nn.Module`` from the config.
+        weights_path: local Inception weights for ``features: inception``.
+    """
+
+    def __init__(
+        self,
+        metrics: str | list[str] = "fid",
+        every_n_steps: int = 1000,
+        num_samples: int = 2000,
+        features: str | nn.Module = "mnist-cnn",
+        weights_path: str | None = None,
+        seed: int = 0,
+        batch_size: int = 500,
+    ):
+        self.names = parse_metric_names(metrics)
+        if "modes" in self.names:
+            raise ValueError("use ganzoo.callbacks.ModeCoverage for mode coverage during training")
+        if every_n_steps < 1 or num_samples < 2:
+            raise ValueError(f"every_n_steps ≥ 1 and num_samples ≥ 2 needed, got {every_n_steps}, {num_samples}")
+        self.every_n_steps = every_n_steps
+        self.num_samples = num_samples
+        self.features, self.weights_path = features, weights_path
+        self.seed = seed
+        self.batch_size = batch_size
+        self.extractor: nn.Module | None = None
+        self.real: FeatureSet | None = None
+        self.result: dict[str, float] | None = None
+        self._last_step = -1
+
+    def _gather(self, pl_module: LightningModule, x: Tensor | None) -> Tensor | None:
+        if x is None or pl_module.trainer.world_size == 1:
+            return x
+        gathered = pl_module.all_gather(x.to(pl_module.device))
+        return gathered.flatten(0, 1).cpu()
+
+    def _features(self, pl_module: LightningModule, images: Tensor) -> FeatureSet:
+        features, logits = extract(self.extractor, images, self.batch_size)
+        return FeatureSet(self._gather(pl_module, features), self._gather(pl_module, logits))
+
+    def on_fit_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self.extractor = get_extractor(self.features, self.weights_path).to(pl_module.device)
+        dataset = trainer.datamodule.train_set
+        per_rank = self.num_samples // trainer.world_size
+        order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(self.seed))
+        mine = order[: per_rank * trainer.world_size][trainer.global_rank :: trainer.world_size]
+        self.real = self._features(pl_module, dataset_images(dataset, mine))
+
+    @torch.no_grad()
+    def score(self, trainer: Trainer, pl_module: LightningModule) -> dict[str, float]:
+        per_rank = self.num_samples // trainer.world_size
+        rng = torch.Generator().manual_seed(self.seed + 1 + trainer.global_rank)  # the same noise every time
+        images = torch.cat([
+            to_uint8(pl_module.sample_from(pl_module.sample_noise(min(self.batch_size, per_rank - i), rng)).cpu())
+            for i in range(0, per_rank, self.batch_size)
+        ])  # fmt: skip
+        fake = self._features(pl_module, images)
+        result = compute_metrics(self.names, self.real, fake) if trainer.is_global_zero else None
+        self.result = trainer.strategy.broadcast(result, src=0)
+        self._last_step = trainer.global_step
+        pl_module.log_dict({f"val/{k}": float(v) for k, v in self.result.items()})
+        return self.result
+
+    def on_train_batch_end(self, trainer: Trainer, pl_module: LightningModule, *args: Any) -> None:
+        step = trainer.global_step
+        if step != self._last_step and (step % self.every_n_steps == 0 or step == trainer.max_steps):
+            self.score(trainer, pl_module)
