@@ -44,15 +44,25 @@ class SampleGrid(Callback):
     Images become a ``make_grid`` PNG, 2D samples a scatter plot over the data's modes; both go to
     ``<run dir>/samples/step_XXXXXXX.png`` and to every logger that takes images (TensorBoard, W&B).
     The same seed gives the same ``z``, so grids of different steps and runs are comparable.
+    With a ``GeneratorAveraging`` callback the grid shows the averaged generator; ``show_raw`` adds
+    the raw generator's grid beside it (``raw_step_XXXXXXX.png``, logged as ``samples_raw``).
     """
 
-    def __init__(self, every_n_steps: int = 500, num_samples: int = 64, seed: int = 0, nrow: int | None = None):
+    def __init__(
+        self,
+        every_n_steps: int = 500,
+        num_samples: int = 64,
+        seed: int = 0,
+        nrow: int | None = None,
+        show_raw: bool = False,
+    ):
         if every_n_steps < 1:
             raise ValueError(f"every_n_steps must be positive, got {every_n_steps}")
         self.every_n_steps = every_n_steps
         self.num_samples = num_samples
         self.seed = seed
         self.nrow = nrow
+        self.show_raw = show_raw
         self.fixed_noise: Tensor | None = None
         self.folder: Path | None = None
         self.last_path: Path | None = None
@@ -78,22 +88,27 @@ class SampleGrid(Callback):
         if step == self._last_step or self.fixed_noise is None or self.folder is None:
             return
         self._last_step = step
-        samples = pl_module.sample_from(self.fixed_noise).float().cpu()
         self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / f"step_{step:07d}.png"
-        if samples.ndim == 2:
-            mixture = getattr(trainer.datamodule, "mixture", None) if trainer.datamodule else None
-            render_scatter(samples, path, getattr(mixture, "means", None), f"generator step {step}")
-        else:
-            from torchvision.utils import save_image
+        views = [("", True)]  # the averaged generator when there is one
+        if self.show_raw and getattr(pl_module, "averaged_generator", None) is not None:
+            views.append(("raw_", False))
+        for prefix, averaged in views:
+            samples = pl_module.sample_from(self.fixed_noise, averaged=averaged).float().cpu()
+            path = self.folder / f"{prefix}step_{step:07d}.png"
+            if samples.ndim == 2:
+                mixture = getattr(trainer.datamodule, "mixture", None) if trainer.datamodule else None
+                render_scatter(samples, path, getattr(mixture, "means", None), f"generator step {step}")
+            else:
+                from torchvision.utils import save_image
 
-            nrow = self.nrow or max(1, int(len(samples) ** 0.5))
-            save_image(samples.add(1).div(2).clamp(0, 1), path, nrow=nrow, padding=2)
-        self.last_path = path
-        self._send_to_loggers(trainer, path, step)
+                nrow = self.nrow or max(1, int(len(samples) ** 0.5))
+                save_image(samples.add(1).div(2).clamp(0, 1), path, nrow=nrow, padding=2)
+            if not prefix:
+                self.last_path = path
+            self._send_to_loggers(trainer, path, step, key=f"samples{'_raw' if prefix else ''}")
 
     @staticmethod
-    def _send_to_loggers(trainer: Trainer, path: Path, step: int) -> None:
+    def _send_to_loggers(trainer: Trainer, path: Path, step: int, key: str = "samples") -> None:
         from PIL import Image
 
         for logger in trainer.loggers:
@@ -101,6 +116,6 @@ class SampleGrid(Callback):
                 import numpy as np
 
                 image = np.asarray(Image.open(path).convert("RGB"))
-                logger.experiment.add_image("samples", image, step, dataformats="HWC")
+                logger.experiment.add_image(key, image, step, dataformats="HWC")
             elif hasattr(logger, "log_image"):  # WandbLogger and others with an image API
-                logger.log_image(key="samples", images=[str(path)], step=step)
+                logger.log_image(key=key, images=[str(path)], step=step)

@@ -110,6 +110,9 @@ class GANModule(LightningModule):
         self.ddp_networks: dict[str, nn.Module] = {}
         self._network_in_training: str | None = None
         self._losses_finite: dict[str, Tensor] = {}
+        # Set by ganzoo.callbacks.GeneratorAveraging (an AveragedModel of the generator); saved in checkpoints.
+        self.averaged_generator: nn.Module | None = None
+        self.discriminator_trained = True  # False when loaded from a generator-only (shipped) file
         self._save_rebuildable_hyperparameters()
 
     # ----------------------------------------------------------------- hyperparameters
@@ -165,16 +168,24 @@ class GANModule(LightningModule):
             return self.ddp_networks.get(name) or getattr(self, name)
         return getattr(self, name)
 
-    def sample(self, n: int, seed: int | None = None) -> Tensor:
-        """``n`` samples in eval mode (images in [-1, 1]); a seed makes them reproducible anywhere."""
+    def sample(self, n: int, seed: int | None = None, averaged: bool = True) -> Tensor:
+        """``n`` samples in eval mode (images in [-1, 1]); a seed makes them reproducible anywhere.
+
+        From the averaged generator when there is one, unless ``averaged=False``.
+        """
         rng = torch.Generator().manual_seed(seed) if seed is not None else None
-        return self.sample_from(self.sample_noise(n, rng))
+        return self.sample_from(self.sample_noise(n, rng), averaged=averaged)
 
     @torch.no_grad()
-    def sample_from(self, z: Tensor) -> Tensor:
-        """G(z) in eval mode without gradients, restoring the generator's mode afterwards."""
-        with _eval_mode(self.generator):
-            return self.generator(z.to(self.device))
+    def sample_from(self, z: Tensor, averaged: bool = True) -> Tensor:
+        """G(z) in eval mode without gradients, restoring the generator's mode afterwards.
+
+        Uses the averaged generator (``GeneratorAveraging``) when there is one, unless ``averaged=False``.
+        """
+        use_average = averaged and self.averaged_generator is not None
+        generator = self.averaged_generator.module if use_average else self.generator
+        with _eval_mode(generator):
+            return generator(z.to(self.device))
 
     def forward(self, z: Tensor) -> Tensor:
         return self.generator(z)
@@ -345,6 +356,20 @@ class GANModule(LightningModule):
                     f"The discriminator does not accept the data's shape {_fmt(data_shape)}: set its "
                     f"image_size/channels to match. ({str(err).splitlines()[0]})"
                 ) from None
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """A checkpoint with an averaged generator gets one to load into. A shipped, generator-only file
+        (``ganzoo.zoo.strip_for_shipping``) keeps this model's freshly initialised discriminator, and
+        ``discriminator_trained`` says so."""
+        if (checkpoint.get("ganzoo") or {}).get("generator_only"):
+            for key, value in self.discriminator.state_dict().items():
+                checkpoint["state_dict"].setdefault(f"discriminator.{key}", value)
+            self.discriminator_trained = False
+        has_average = any(k.startswith("averaged_generator.") for k in checkpoint.get("state_dict", {}))
+        if has_average and self.averaged_generator is None:
+            from torch.optim.swa_utils import AveragedModel
+
+            self.averaged_generator = AveragedModel(self.generator, use_buffers=True).requires_grad_(False)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         from ganzoo import __version__
