@@ -3,25 +3,33 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 __version__ = "0.1.0"
 
 
-def list_models() -> list[str]:
-    """Names of the GAN variants ganzoo implements (``ganzoo.models.MODELS``)."""
-    from ganzoo.models import MODELS
+def list_models() -> list[dict[str, Any]]:
+    """The pretrained models ganzoo registers, each a model card: name, command, steps, metrics, SHA-256.
 
-    return sorted(MODELS)
+    The GAN variants themselves are ``ganzoo.models.MODELS``.
+    """
+    from ganzoo.zoo import registry
+
+    return [{"name": name, **card} for name, card in sorted(registry().items())]
 
 
 def load(spec: str | Path, map_location: str = "cpu"):  # noqa: ANN201
-    """A trained model, in eval mode, from a local checkpoint path.
+    """A trained model in eval mode, sampling from its averaged generator when it has one.
 
-    The checkpoint is read with ``weights_only=True``; its model class is the one it was saved from.
+    ``spec`` is a registered name (``"dcgan-mnist"``, see ``list_models()``), a local checkpoint path,
+    an ``https://`` URL (downloaded once into the torch hub cache, SHA-256 checked), or a W&B artifact
+    ``"wandb:entity/project/name:alias"``. Files are read with ``weights_only=True``; the model class
+    is the one the checkpoint was saved from.
     """
     from ganzoo.models.base import GANModule
+    from ganzoo.zoo import resolve
 
-    return GANModule.load_from_checkpoint(spec, map_location=map_location).eval()
+    return GANModule.load_from_checkpoint(resolve(spec), map_location=map_location).eval()
 
 
 __all__ = ["__version__", "list_models", "load"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import io
 import pickle
@@ -15,6 +16,15 @@ import torch
 
 class CheckpointError(ValueError):
     """A checkpoint that is missing, corrupt, untrusted, or of another model class."""
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file, hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def read_checkpoint_bytes(path: str | Path) -> bytes:

@@ -145,3 +145,34 @@ def test_evaluate_command_prints_a_table_and_writes_json(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["evaluate", "--ckpt", str(tmp_path / "missing.ckpt"), "--data", "digits"])
     assert "No checkpoint" in capsys.readouterr().err
+
+
+def test_a_classifier_trained_on_any_image_folder_serves_as_extractor(tmp_path):
+    """``train_classifier --dataset folder``: two classes told apart by brightness, 10% held out."""
+    from PIL import Image
+
+    from ganzoo.metrics.features import get_extractor
+    from ganzoo.metrics.train_classifier import main as train_classifier
+
+    g = torch.Generator().manual_seed(0)
+    for label, level in (("dark", 40), ("light", 210)):
+        (tmp_path / "folder" / label).mkdir(parents=True)
+        for i in range(40):
+            pixels = (level + 30 * torch.randn(20, 20, generator=g)).clamp(0, 255).to(torch.uint8).numpy()
+            Image.fromarray(pixels).save(tmp_path / "folder" / label / f"{i}.png")
+    out = tmp_path / "folder-cnn.pt"
+    card = train_classifier(["--dataset", "folder", "--data_dir", str(tmp_path / "folder"), "--out", str(out),
+                             "--image_size", "20", "--epochs", "3", "--batch_size", "8"])  # fmt: skip
+    assert card["num_classes"] == 2 and card["test_samples"] == 8 and card["test_accuracy"] == 1.0
+    cnn = get_extractor(str(out))
+    assert cnn(torch.zeros(2, 3, 20, 20, dtype=torch.uint8)).shape == (2, 128)
+    assert cnn.cache_id.startswith("folder-cnn:")
+
+
+def test_evaluate_mode_coverage_of_a_2d_model():
+    from helpers import tiny_toy_gan
+
+    result = evaluate(tiny_toy_gan(), "modes", data="ring8", num_samples=500)
+    assert set(result) >= {"modes", "high_quality", "reverse_kl"} and 0 <= result["modes"] <= 8
+    with pytest.raises(ValueError, match="'modes' only"):
+        evaluate(tiny_toy_gan(), "fid", data="ring8")

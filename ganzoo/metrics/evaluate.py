@@ -197,9 +197,6 @@ def evaluate(
 
     feature_names = [n for n in names if n != "modes"]
     fake_images = None
-    datamodule.setup()
-    if num_samples > len(datamodule.train_set):  # both sides the same size: 1-NN's 0.5 assumes n + n
-        num_samples = result["num_samples"] = len(datamodule.train_set)
     if feature_names:
         extractor = get_extractor(features, weights_path).to(device)
         result["features"] = module_cache_id(extractor)
@@ -212,12 +209,16 @@ def evaluate(
         result["real_statistics"] = "cached" if real is not None else "computed"
         if real is None:
             real = FeatureSet(*extract(extractor, sample_real(datamodule, num_samples, seed), batch_size))
+        # a split smaller than num_samples gives both sides its size: 1-NN's ideal 0.5 assumes n + n
+        num_samples = result["num_samples"] = len(real.features)
         fake_images = sample_generated(model, num_samples, seed, batch_size, averaged)
         fake = FeatureSet(*extract(extractor, fake_images, batch_size))
         result.update(compute_metrics(feature_names, real, fake))
         stats.save(real)
     if "modes" in names:
         if fake_images is None:
+            datamodule.setup()
+            num_samples = result["num_samples"] = min(num_samples, len(datamodule.train_set))
             fake_images = sample_generated(model, num_samples, seed, batch_size, averaged)
         classifier = load_domain_classifier("mnist-cnn").to(device)
         result.update(stacked_mnist_mode_coverage(stacked_channel_labels(fake_images, classifier)))

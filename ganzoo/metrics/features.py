@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ganzoo.checkpoints import CheckpointError, load_checkpoint, load_file
+from ganzoo.checkpoints import CheckpointError, file_sha256, load_checkpoint, load_file
 
 SHIPPED_CLASSIFIERS = {"mnist-cnn": "mnist-cnn.pt", "fashion-mnist-cnn": "fashion-mnist-cnn.pt"}
 
@@ -89,17 +89,21 @@ def shipped_weights_path(name: str) -> Path:
     return Path(str(resources.files("ganzoo.metrics") / "weights" / SHIPPED_CLASSIFIERS[name]))
 
 
-def load_domain_classifier(name: str) -> DomainClassifier:
-    """A classifier ganzoo ships (``mnist-cnn``, ``fashion-mnist-cnn``), in eval mode without gradients."""
-    if name not in SHIPPED_CLASSIFIERS:
-        raise ValueError(f"unknown classifier {name!r}; ganzoo ships {sorted(SHIPPED_CLASSIFIERS)}")
-    path = shipped_weights_path(name)
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: train it with `python -m ganzoo.metrics.train_classifier`")
+def load_domain_classifier(name: str | Path) -> DomainClassifier:
+    """A classifier ganzoo ships (``mnist-cnn``, ``fashion-mnist-cnn``) or a file written by
+    ``python -m ganzoo.metrics.train_classifier --out FILE``, in eval mode without gradients."""
+    if str(name) in SHIPPED_CLASSIFIERS:
+        path = shipped_weights_path(str(name))
+        if not path.exists():
+            raise FileNotFoundError(f"{path} is missing: train it with `python -m ganzoo.metrics.train_classifier`")
+    elif Path(name).suffix == ".pt":
+        path = Path(name)
+    else:
+        raise ValueError(f"unknown classifier {name!r}; ganzoo ships {sorted(SHIPPED_CLASSIFIERS)}, or pass a .pt file")
     saved = load_checkpoint(path)
-    model = DomainClassifier(saved["num_classes"], saved["in_channels"], saved["image_size"], name=name)
+    model = DomainClassifier(saved["num_classes"], saved["in_channels"], saved["image_size"], name=Path(path).stem)
     model.load_state_dict(saved["state_dict"])
-    model.cache_id = f"{name}:{file_sha256(path)[:16]}"
+    model.cache_id = f"{model.name}:{file_sha256(path)[:16]}"
     return model.eval().requires_grad_(False)
 
 
@@ -150,14 +154,6 @@ class InceptionFeatures(nn.Module):
         return self.features_and_logits(images)[1]
 
 
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def module_cache_id(extractor: nn.Module) -> str:
     """A key that changes when the extractor's class or weights change."""
     if getattr(extractor, "cache_id", None):
@@ -170,16 +166,17 @@ def module_cache_id(extractor: nn.Module) -> str:
 
 
 def get_extractor(spec: str | nn.Module, weights_path: str | Path | None = None) -> nn.Module:
-    """An extractor from a name (``mnist-cnn``, ``fashion-mnist-cnn``, ``inception``) or a module, in eval mode."""
+    """An extractor from a name (``mnist-cnn``, ``fashion-mnist-cnn``, ``inception``), a classifier file
+    from ``train_classifier --out``, or a module; in eval mode."""
     if isinstance(spec, nn.Module):
         return spec.eval().requires_grad_(False)
-    if spec in SHIPPED_CLASSIFIERS:
+    if spec in SHIPPED_CLASSIFIERS or str(spec).endswith(".pt"):
         return load_domain_classifier(spec)
     if spec == "inception":
         return InceptionFeatures(weights_path).eval()
     raise ValueError(
-        f"unknown feature extractor {spec!r}: use one of {sorted([*SHIPPED_CLASSIFIERS, 'inception'])} "
-        "or pass an nn.Module whose forward(uint8 images) returns features"
+        f"unknown feature extractor {spec!r}: use one of {sorted([*SHIPPED_CLASSIFIERS, 'inception'])}, a .pt file "
+        "from train_classifier, or an nn.Module whose forward(uint8 images) returns features"
     )
 
 

@@ -4,7 +4,8 @@ polynomial kernel ``k(x, y) = (xᵀy / D + 1)³``, averaged over random subsets.
 For subsets X, Y of m samples each:
 ``MMD²_u = Σ_{i≠j} k(xᵢ, xⱼ) / (m(m−1)) + Σ_{i≠j} k(yᵢ, yⱼ) / (m(m−1)) − 2 Σ_{i,j} k(xᵢ, yⱼ) / m²``.
 Subsets are drawn without replacement by ``numpy.random.RandomState(seed)``, first from ``a`` then
-from ``b`` each round, as torch-fidelity draws them, so the two agree on the same features.
+from ``b`` each round, as torch-fidelity draws them, so the two agree on the same features. Kernel
+matrices are computed in float32 (as torch-fidelity does) and summed in float64.
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ from torch import Tensor
 def polynomial_kernel(x: Tensor, y: Tensor, degree: int = 3, coef0: float = 1.0) -> Tensor:
     """``(xᵀy / D + coef0) ** degree`` for every pair of rows."""
     return (x @ y.T / x.shape[1] + coef0) ** degree
+
+
+def _kernels(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    return tuple(polynomial_kernel(p, q).double() for p, q in ((x, x), (x, y), (y, y)))
 
 
 def mmd2_unbiased(k_xx: Tensor, k_xy: Tensor, k_yy: Tensor) -> float:
@@ -33,11 +38,11 @@ def kid(a: Tensor, b: Tensor, subsets: int = 100, subset_size: int = 1000, seed:
     if n < 2:
         raise ValueError(f"KID needs at least 2 samples on each side, got {len(a)} and {len(b)}")
     subset_size = min(subset_size, n)
-    a64, b64 = a.detach().to(torch.float64).cpu(), b.detach().to(torch.float64).cpu()
+    a, b = a.detach().float().cpu(), b.detach().float().cpu()
     rng = np.random.RandomState(seed)
     values = []
     for _ in range(subsets):
-        x = a64[torch.from_numpy(rng.choice(len(a64), subset_size, replace=False))]
-        y = b64[torch.from_numpy(rng.choice(len(b64), subset_size, replace=False))]
-        values.append(mmd2_unbiased(polynomial_kernel(x, x), polynomial_kernel(x, y), polynomial_kernel(y, y)))
+        x = a[torch.from_numpy(rng.choice(len(a), subset_size, replace=False))]
+        y = b[torch.from_numpy(rng.choice(len(b), subset_size, replace=False))]
+        values.append(mmd2_unbiased(*_kernels(x, y)))
     return {"kid": float(np.mean(values)), "kid_std": float(np.std(values))}

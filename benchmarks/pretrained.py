@@ -1,0 +1,123 @@
+"""Train, score and register a pretrained model with ganzoo's own configs (nothing else).
+
+    python benchmarks/pretrained.py quickstart-digits
+    python benchmarks/pretrained.py dcgan-mnist --data_dir ../shared/data [--steps 2000]
+    python benchmarks/pretrained.py --table      # the registry as the README's markdown table
+
+Runs ``python -m ganzoo fit --config <config>`` (with ``--trainer.max_steps`` when given), times it,
+scores the final checkpoint's averaged generator *and* its raw generator at the same generator step
+(the EMA comparison), strips it to the generator and config (``ganzoo.zoo.strip_for_shipping``), and
+writes it into ``ganzoo/pretrained`` with its model card: the exact command, steps, wall time,
+hardware, scores. Prints the card.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+import ganzoo
+from ganzoo.metrics.evaluate import evaluate
+from ganzoo.zoo import copy_into_registry, strip_for_shipping
+
+ROOT = Path(__file__).resolve().parents[1]
+IMAGE_METRICS = "fid,kid,is,pr,1nn"
+ENTRIES = {
+    "quickstart-digits": {"config": "configs/quickstart.yaml", "data": "digits", "features": "mnist-cnn"},
+    "dcgan-mnist": {"config": "configs/dcgan/mnist.yaml", "data": "mnist", "features": "mnist-cnn"},
+    "dcgan-fashion-mnist": {
+        "config": "configs/dcgan/fashion_mnist.yaml", "data": "fashion-mnist", "features": "fashion-mnist-cnn"},
+    "wgan-gp-mnist": {"config": "configs/wgan_gp/mnist.yaml", "data": "mnist", "features": "mnist-cnn"},
+    "gan-ring8": {"config": "configs/gan/ring8.yaml", "data": "ring8", "features": None},
+}  # fmt: skip
+
+
+def hardware() -> str:
+    cpu = platform.processor() or platform.machine()
+    return f"CPU ({cpu}), {torch.get_num_threads()} threads, torch {torch.__version__}"
+
+
+def table() -> str:
+    """The registry as a markdown table: averaged-generator scores, and the raw generator's FID beside them."""
+    from ganzoo.zoo import registry
+
+    rows = ["| name | class | generator steps | wall time | scores (averaged generator) | raw generator | trained by |",
+            "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for name, card in sorted(registry().items()):
+        averaged, raw = card["scores"]["averaged"], card["scores"].get("raw", {})
+        if "fid" in averaged:
+            shown = (f"FID {averaged['fid']:.3f}, KID {averaged['kid']:.4f}, IS {averaged['is']:.2f}, "
+                     f"P {averaged['precision']:.3f} / R {averaged['recall']:.3f}, 1-NN {averaged['one_nn']:.3f}")
+            raw_shown = f"FID {raw['fid']:.3f}" if raw else "–"
+        else:
+            shown = f"{averaged['modes']} modes, {100 * averaged['high_quality']:.1f}% high quality"
+            raw_shown = "–"
+        rows.append(f"| `{name}` | {card['class']} | {card['generator_steps']} | {card['wall_seconds']:.0f} s | "
+                    f"{shown} | {raw_shown} | `{card['command']}` |")  # fmt: skip
+    return "\n".join(rows)
+
+
+def main() -> None:
+    if sys.argv[1:] == ["--table"]:
+        print(table())
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("name", choices=sorted(ENTRIES))
+    parser.add_argument("--data_dir", default=None)
+    parser.add_argument("--steps", type=int, default=None, help="generator steps (default: the config's)")
+    parser.add_argument("--num_samples", type=int, default=10000)
+    parser.add_argument("--dry_run", action="store_true", help="score and print, but do not register")
+    args = parser.parse_args()
+    entry = ENTRIES[args.name]
+    with tempfile.TemporaryDirectory() as run_dir:
+        fit = ["fit", "--config", entry["config"]]
+        if args.data_dir and entry["data"] not in ("digits", "ring8"):
+            fit += ["--data.init_args.data_dir", args.data_dir]
+        if args.steps:
+            fit += ["--trainer.max_steps", str(args.steps)]
+        command = "python -m ganzoo " + shlex.join(fit)
+        fit += ["--trainer.default_root_dir", run_dir, "--trainer.enable_progress_bar", "false"]
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "ganzoo", *fit], cwd=ROOT, check=True)
+        wall = time.perf_counter() - start
+        checkpoint = max(Path(run_dir).rglob("*.ckpt"), key=lambda p: p.stat().st_mtime)
+        model = ganzoo.load(checkpoint)
+        options = {"data": entry["data"], "data_dir": args.data_dir, "num_samples": args.num_samples}
+        if entry["features"]:
+            options.update(features=entry["features"], metrics=IMAGE_METRICS)
+        else:
+            options.update(metrics="modes", num_samples=2500)
+        scores = {"averaged": evaluate(model, **options)}
+        if model.averaged_generator is not None:
+            scores["raw"] = evaluate(model, averaged=False, **options)
+        card = {
+            "class": type(model).__name__,
+            "command": command,
+            "config": entry["config"],
+            "generator_steps": int(torch.load(checkpoint, weights_only=True)["global_step"]),
+            "wall_seconds": round(wall, 1),
+            "hardware": hardware(),
+            "evaluated": f"ganzoo evaluate --data {entry['data']} --features {entry['features']} "
+            f"--num_samples {options['num_samples']} --split train --seed 0",
+            "scores": {k: {m: v for m, v in s.items() if isinstance(v, (int, float)) and m not in ("seed", "seconds")}
+                       for k, s in scores.items()},
+        }  # fmt: skip
+        print(json.dumps(card, indent=2))
+        if not args.dry_run:
+            with tempfile.TemporaryDirectory() as tmp:
+                shipped = strip_for_shipping(checkpoint, Path(tmp) / f"{args.name}.ckpt", card)
+                copy_into_registry(args.name, shipped, card)
+            print(f"registered {args.name} ({shipped.name}) in ganzoo/pretrained/registry.json")
+
+
+if __name__ == "__main__":
+    main()

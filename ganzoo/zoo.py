@@ -1,0 +1,158 @@
+"""Pretrained models: the registry, loading by name/path/URL/W&B artifact, and shipping a checkpoint.
+
+A registry entry (``ganzoo/pretrained/registry.json``) is a model card: the file shipped in the package
+(or a URL for files too big to ship), its SHA-256, the exact command that trained it, generator steps,
+wall time, hardware and measured scores. Every file is checked against its SHA-256 before it is read,
+and read with ``weights_only=True``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import urllib.parse
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ganzoo.checkpoints import CheckpointError, file_sha256, load_checkpoint
+
+PRETRAINED = "pretrained"
+
+
+def _pretrained_dir() -> Path:
+    return Path(str(resources.files("ganzoo") / PRETRAINED))
+
+
+def registry() -> dict[str, dict[str, Any]]:
+    """Name → model card of every registered pretrained model."""
+    path = _pretrained_dir() / "registry.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+sha256_of = file_sha256
+
+
+def check_sha256(path: Path, expected: str, source: str) -> None:
+    actual = sha256_of(path)
+    if actual != expected.lower():
+        raise CheckpointError(
+            f"SHA-256 mismatch for {source}: expected {expected}, got {actual}. The file is corrupt or not the "
+            "one registered; delete it and download again."
+        )
+
+
+def hub_cache_dir() -> Path:
+    return Path(torch.hub.get_dir()) / "checkpoints" / "ganzoo"
+
+
+def download(url: str, sha256: str | None = None) -> Path:
+    """A URL's file in the torch hub cache (downloaded once), checked against ``sha256`` when given.
+
+    Without an explicit hash, a file name ending ``-<hex prefix>.ckpt`` (torch hub's convention) is
+    checked against that prefix of its SHA-256.
+    """
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme not in ("https", "http"):
+        raise ValueError(f"only http(s) URLs can be downloaded, got {url!r}")
+    name = Path(parsed.path).name or "model.ckpt"
+    target = hub_cache_dir() / (f"{sha256[:12]}-{name}" if sha256 else name)
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+            partial = Path(tmp) / name
+            try:
+                torch.hub.download_url_to_file(url, str(partial), progress=False)
+            except OSError as err:  # URLError, HTTPError, timeouts
+                raise RuntimeError(f"Could not download {url}: {err}") from None
+            if sha256:
+                check_sha256(partial, sha256, url)
+            os.replace(partial, target)
+    if sha256:
+        check_sha256(target, sha256, url)
+    else:
+        stem = Path(name).stem
+        prefix = stem.rpartition("-")[2]
+        if "-" in stem and len(prefix) >= 8 and all(c in "0123456789abcdef" for c in prefix.lower()):
+            if not sha256_of(target).startswith(prefix.lower()):
+                target.unlink()
+                raise CheckpointError(f"SHA-256 of {url} does not start with {prefix} as its name says: corrupt download")
+    return target
+
+
+def wandb_artifact(spec: str) -> Path:
+    """The checkpoint file of a W&B artifact ``entity/project/name:alias`` (downloaded by wandb)."""
+    try:
+        import wandb
+
+        artifact = wandb.Api().artifact(spec, type="model")
+        folder = Path(artifact.download())
+    except Exception as err:  # noqa: BLE001 - wandb raises many types (auth, comm, not found)
+        raise RuntimeError(
+            f"Could not fetch the W&B artifact {spec!r}: {err}. Log in with `wandb login` (or set WANDB_API_KEY); "
+            "artifacts cannot be fetched in offline mode."
+        ) from None
+    files = sorted(folder.rglob("*.ckpt"))
+    if not files:
+        raise CheckpointError(f"The W&B artifact {spec!r} holds no .ckpt file (found {sorted(os.listdir(folder))})")
+    return files[0]
+
+
+def resolve(spec: str | Path) -> Path:
+    """A local file for a registry name, a path, an http(s) URL, or ``wandb:entity/project/name:alias``."""
+    text = str(spec)
+    entries = registry()
+    if text in entries:
+        entry = entries[text]
+        if entry.get("file"):
+            path = _pretrained_dir() / entry["file"]
+        else:
+            path = download(entry["url"], entry["sha256"])
+        check_sha256(path, entry["sha256"], f"registry entry {text!r}")
+        return path
+    if text.startswith(("https://", "http://")):
+        return download(text)
+    if text.startswith("wandb:"):
+        return wandb_artifact(text.removeprefix("wandb:"))
+    path = Path(text).expanduser()
+    if not path.exists() and "/" not in text and not text.endswith(".ckpt"):
+        raise ValueError(f"{text!r} is neither a file nor a registered model; registered: {sorted(entries)}")
+    return path
+
+
+def strip_for_shipping(source: str | Path, target: str | Path, card: dict[str, Any] | None = None) -> Path:
+    """Write a sampling-only copy of a checkpoint: the generator (its averaged weights when the run kept
+    them) and the config; no discriminator, optimizer or loop state."""
+    checkpoint = load_checkpoint(source)
+    state = checkpoint["state_dict"]
+    averaged = {k.removeprefix("averaged_generator.module."): v for k, v in state.items()
+                if k.startswith("averaged_generator.module.")}  # fmt: skip
+    raw = {k.removeprefix("generator."): v for k, v in state.items() if k.startswith("generator.")}
+    generator = averaged or raw
+    shipped = {
+        "state_dict": {f"generator.{k}": v.clone() for k, v in generator.items()},
+        "hyper_parameters": checkpoint.get("hyper_parameters", {}),
+        "hparams_name": checkpoint.get("hparams_name"),
+        "pytorch-lightning_version": checkpoint.get("pytorch-lightning_version"),
+        "global_step": checkpoint.get("global_step"),
+        "ganzoo": {**checkpoint.get("ganzoo", {}), "generator_only": True,
+                   "generator_weights": "averaged" if averaged else "raw", "card": card or {}},  # fmt: skip
+    }
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(shipped, target)
+    return target
+
+
+def copy_into_registry(name: str, shipped: Path, card: dict[str, Any]) -> None:
+    """Put a shipped file into ``ganzoo/pretrained`` and its card (with the SHA-256) into the registry."""
+    folder = _pretrained_dir()
+    folder.mkdir(exist_ok=True)
+    shutil.copyfile(shipped, folder / f"{name}.ckpt")
+    entries = registry()
+    entries[name] = {"file": f"{name}.ckpt", "sha256": sha256_of(folder / f"{name}.ckpt"), **card}
+    (folder / "registry.json").write_text(json.dumps(entries, indent=2, sort_keys=True) + "\n")
