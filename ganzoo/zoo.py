@@ -150,9 +150,13 @@ def strip_for_shipping(source: str | Path, target: str | Path, card: dict[str, A
 
 def copy_into_registry(name: str, shipped: Path, card: dict[str, Any]) -> None:
     """Put a shipped file into ``ganzoo/pretrained`` and its card (with the SHA-256) into the registry."""
+    import fcntl
+
     folder = _pretrained_dir()
     folder.mkdir(exist_ok=True)
     shutil.copyfile(shipped, folder / f"{name}.ckpt")
-    entries = registry()
-    entries[name] = {"file": f"{name}.ckpt", "sha256": sha256_of(folder / f"{name}.ckpt"), **card}
-    (folder / "registry.json").write_text(json.dumps(entries, indent=2, sort_keys=True) + "\n")
+    with open(folder / ".registry.lock", "w") as lock:  # runs registering side by side take turns
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        entries = registry()
+        entries[name] = {"file": f"{name}.ckpt", "sha256": sha256_of(folder / f"{name}.ckpt"), **card}
+        (folder / "registry.json").write_text(json.dumps(entries, indent=2, sort_keys=True) + "\n")
