@@ -97,7 +97,7 @@ def main() -> None:
     parser.add_argument("--data_dir", required=True)
     parser.add_argument("--num_samples", type=int, default=10000)
     parser.add_argument("--ckpt", default=None)
-    parser.add_argument("--batch_size", type=int, default=500)
+    parser.add_argument("--batch_size", type=int, default=200)
     args = parser.parse_args()
     torch.manual_seed(0)
     n = args.num_samples

@@ -36,7 +36,7 @@ def evaluate_command(argv: list[str]) -> dict[str, Any]:
     parser.add_argument("--features", default="mnist-cnn", help="mnist-cnn, fashion-mnist-cnn or inception")
     parser.add_argument("--weights_path", default=None, help="local Inception-v3 FID weights (for --features inception)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--batch_size", type=int, default=500)
+    parser.add_argument("--batch_size", type=int, default=200)
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
     parser.add_argument("--cache_dir", default=None, help="real-statistics cache (default $GANZOO_CACHE/stats)")
     parser.add_argument("--no_cache", action="store_true", help="recompute real statistics and do not store them")

@@ -16,6 +16,16 @@ from lightning.pytorch.strategies import DDPStrategy
 from ganzoo.distributed import GANDDPStrategy
 
 
+LAUNCHER_VARS = ("MASTER_ADDR", "MASTER_PORT", "WORLD_SIZE", "NODE_RANK", "LOCAL_RANK", "RANK", "GLOBAL_RANK")
+
+
+@pytest.fixture(autouse=True)
+def fresh_launcher_environment(monkeypatch):
+    """A spawn run leaves MASTER_PORT in os.environ; the next one would reuse a port that may still be taken."""
+    for name in LAUNCHER_VARS:
+        monkeypatch.delenv(name, raising=False)
+
+
 class SaveRankState(Callback):
     """Each rank saves its parameters and a draw from its RNG at the end of training."""
 

@@ -40,7 +40,7 @@ class GenerativeMetrics(Callback):
         features: str | nn.Module = "mnist-cnn",
         weights_path: str | None = None,
         seed: int = 0,
-        batch_size: int = 500,
+        batch_size: int = 200,
     ):
         self.names = parse_metric_names(metrics)
         if "modes" in self.names:

@@ -81,7 +81,7 @@ def sample_real(datamodule: Any, num_samples: int, seed: int) -> Tensor:
 
 @torch.no_grad()
 def sample_generated(
-    model: nn.Module, num_samples: int, seed: int, batch_size: int = 500, averaged: bool = True
+    model: nn.Module, num_samples: int, seed: int, batch_size: int = 200, averaged: bool = True
 ) -> Tensor:
     """``num_samples`` generated samples from a seeded noise stream, on the CPU (images as uint8).
 
@@ -163,7 +163,7 @@ def evaluate(
     features: str | nn.Module = "mnist-cnn",
     weights_path: str | None = None,
     seed: int = 0,
-    batch_size: int = 500,
+    batch_size: int = 200,
     device: str | torch.device = "cpu",
     cache_dir: str | Path | None = None,
     use_cache: bool = True,

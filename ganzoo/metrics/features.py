@@ -181,7 +181,7 @@ def get_extractor(spec: str | nn.Module, weights_path: str | Path | None = None)
 
 
 @torch.no_grad()
-def extract(extractor: nn.Module, images: Tensor, batch_size: int = 500) -> tuple[Tensor, Tensor | None]:
+def extract(extractor: nn.Module, images: Tensor, batch_size: int = 200) -> tuple[Tensor, Tensor | None]:
     """(features, logits or None) of uint8 or [-1, 1] images, in batches, on the extractor's device; CPU float32 out."""
     features, logits = [], []
     with_logits = hasattr(extractor, "features_and_logits")
