@@ -17,6 +17,9 @@ def _device(name: str) -> str:
     return name
 
 
+CLASSIFIER_DATA = {"mnist-cnn": "mnist", "fashion-mnist-cnn": "fashion-mnist"}
+
+
 def evaluate_command(argv: list[str]) -> dict[str, Any]:
     """``python -m ganzoo evaluate --ckpt SPEC --metrics fid,kid,is,pr,1nn --data mnist ...``"""
     from ganzoo import load
@@ -29,7 +32,12 @@ def evaluate_command(argv: list[str]) -> dict[str, Any]:
     )
     parser.add_argument("--ckpt", required=True, help="a checkpoint path, or any spec ganzoo.load accepts")
     parser.add_argument("--metrics", default="fid", help=f"comma-separated: {','.join([*METRICS, 'modes'])}")
-    parser.add_argument("--data", required=True, help=f"real data: {', '.join([*IMAGE_DATASETS, *TOY_DATASETS])} or a folder")
+    parser.add_argument(
+        "--data",
+        default=None,
+        help=f"real data: {', '.join([*IMAGE_DATASETS, *TOY_DATASETS])} or a folder "
+        "(default: the dataset of a shipped --features classifier, mnist for mnist-cnn)",
+    )
     parser.add_argument("--data_dir", default=None, help="dataset root (torchvision layout); default $GANZOO_DATA")
     parser.add_argument("--split", default="train", choices=["train", "test"])
     parser.add_argument("--num_samples", type=int, default=10000)
@@ -45,6 +53,8 @@ def evaluate_command(argv: list[str]) -> dict[str, Any]:
     args = parser.parse_args(argv)
     if args.num_samples < 2:
         parser.error(f"--num_samples must be at least 2, got {args.num_samples}")
+    if args.data is None:
+        args.data = CLASSIFIER_DATA.get(args.features) or parser.error("--data is needed with these --features")
     try:
         model = load(args.ckpt)
         result = evaluate(

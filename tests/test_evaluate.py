@@ -139,6 +139,9 @@ def test_evaluate_command_prints_a_table_and_writes_json(tmp_path, capsys):
     printed = capsys.readouterr().out
     scores = json.loads(out.read_text())
     assert "fid" in printed and scores["fid"] > 0 and 0 <= scores["precision"] <= 1
+    with pytest.raises(SystemExit):  # without --data, only a shipped classifier names its dataset
+        main(["evaluate", "--ckpt", str(ckpt), "--features", "inception"])
+    assert "--data is needed" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_info:
         main(["evaluate", "--ckpt", str(ckpt), "--data", "digits", "--metrics", "fid,fancy"])
     assert exit_info.value.code == 2 and "unknown metrics" in capsys.readouterr().err

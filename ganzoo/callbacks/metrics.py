@@ -70,6 +70,7 @@ class GenerativeMetrics(Callback):
     def on_fit_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         self.extractor = get_extractor(self.features, self.weights_path).to(pl_module.device)
         dataset = trainer.datamodule.train_set
+        self.num_samples = min(self.num_samples, len(dataset))  # both sides the same size, equal on every rank
         per_rank = self.num_samples // trainer.world_size
         order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(self.seed))
         mine = order[: per_rank * trainer.world_size][trainer.global_rank :: trainer.world_size]
