@@ -34,12 +34,12 @@ def registry() -> dict[str, dict[str, Any]]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-sha256_of = file_sha256
-
-
-def check_sha256(path: Path, expected: str, source: str) -> None:
-    actual = sha256_of(path)
+def check_sha256(path: Path, expected: str, source: str, *, delete_on_mismatch: bool = False) -> None:
+    """Refuse a file whose SHA-256 is not ``expected``; a downloaded copy is deleted so it is fetched again."""
+    actual = file_sha256(path)
     if actual != expected.lower():
+        if delete_on_mismatch:
+            path.unlink()
         raise CheckpointError(
             f"SHA-256 mismatch for {source}: expected {expected}, got {actual}. The file is corrupt or not the "
             "one registered; delete it and download again."
@@ -69,16 +69,14 @@ def download(url: str, sha256: str | None = None) -> Path:
                 torch.hub.download_url_to_file(url, str(partial), progress=False)
             except OSError as err:  # URLError, HTTPError, timeouts
                 raise RuntimeError(f"Could not download {url}: {err}") from None
-            if sha256:
-                check_sha256(partial, sha256, url)
             os.replace(partial, target)
     if sha256:
-        check_sha256(target, sha256, url)
+        check_sha256(target, sha256, url, delete_on_mismatch=True)
     else:
         stem = Path(name).stem
         prefix = stem.rpartition("-")[2]
         if "-" in stem and len(prefix) >= 8 and all(c in "0123456789abcdef" for c in prefix.lower()):
-            if not sha256_of(target).startswith(prefix.lower()):
+            if not file_sha256(target).startswith(prefix.lower()):
                 target.unlink()
                 raise CheckpointError(f"SHA-256 of {url} does not start with {prefix} as its name says: corrupt download")
     return target
@@ -108,10 +106,9 @@ def resolve(spec: str | Path) -> Path:
     entries = registry()
     if text in entries:
         entry = entries[text]
-        if entry.get("file"):
-            path = _pretrained_dir() / entry["file"]
-        else:
-            path = download(entry["url"], entry["sha256"])
+        if not entry.get("file"):
+            return download(entry["url"], entry["sha256"])  # checked there
+        path = _pretrained_dir() / entry["file"]
         check_sha256(path, entry["sha256"], f"registry entry {text!r}")
         return path
     if text.startswith(("https://", "http://")):
@@ -158,5 +155,5 @@ def copy_into_registry(name: str, shipped: Path, card: dict[str, Any]) -> None:
     with open(folder / ".registry.lock", "w") as lock:  # runs registering side by side take turns
         fcntl.flock(lock, fcntl.LOCK_EX)
         entries = registry()
-        entries[name] = {"file": f"{name}.ckpt", "sha256": sha256_of(folder / f"{name}.ckpt"), **card}
+        entries[name] = {"file": f"{name}.ckpt", "sha256": file_sha256(folder / f"{name}.ckpt"), **card}
         (folder / "registry.json").write_text(json.dumps(entries, indent=2, sort_keys=True) + "\n")

@@ -14,9 +14,9 @@ from PIL import Image
 
 import ganzoo
 from ganzoo.callbacks import GeneratorAveraging
-from ganzoo.checkpoints import CheckpointError
+from ganzoo.checkpoints import CheckpointError, file_sha256
 from ganzoo.cli import main
-from ganzoo.zoo import download, registry, resolve, sha256_of, strip_for_shipping
+from ganzoo.zoo import download, registry, resolve, strip_for_shipping
 
 REQUIRED_CARD = {"command", "generator_steps", "wall_seconds", "hardware", "scores", "sha256", "file"}
 
@@ -54,7 +54,7 @@ def test_every_registry_entry_is_a_model_card_with_a_small_checked_file():
     for name, card in entries.items():
         assert REQUIRED_CARD <= set(card), name
         path = resolve(name)
-        assert path.stat().st_size < 5_000_000 and sha256_of(path) == card["sha256"]
+        assert path.stat().st_size < 5_000_000 and file_sha256(path) == card["sha256"]
         model = ganzoo.load(name)
         assert not model.training and model.discriminator_trained is False
         samples = model.sample(4, seed=0)
@@ -77,7 +77,7 @@ def test_download_checks_sha256_and_caches(trained_checkpoint, served, tmp_path)
     model, path = trained_checkpoint
     www, base = served
     (www / "model.ckpt").write_bytes(path.read_bytes())
-    digest = sha256_of(path)
+    digest = file_sha256(path)
     local = download(f"{base}/model.ckpt", digest)
     assert local.is_relative_to(tmp_path / "hub")
     assert torch.equal(ganzoo.load(local).sample(2, seed=0), model.sample(2, seed=0))
@@ -101,7 +101,7 @@ def test_registry_entries_are_checked_and_unknown_names_listed(monkeypatch, trai
     _, path = trained_checkpoint
     www, base = served
     (www / "remote.ckpt").write_bytes(path.read_bytes())
-    entries = {"remote-good": {"url": f"{base}/remote.ckpt", "sha256": sha256_of(path)},
+    entries = {"remote-good": {"url": f"{base}/remote.ckpt", "sha256": file_sha256(path)},
                "remote-bad": {"url": f"{base}/remote.ckpt", "sha256": "f" * 64}}  # fmt: skip
     monkeypatch.setattr("ganzoo.zoo.registry", lambda: entries)
     assert ganzoo.load("remote-good") is not None
