@@ -8,8 +8,8 @@ import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
 from torch import Tensor, nn
 
-from ganzoo.metrics.evaluate import dataset_images
-from ganzoo.metrics.features import extract, get_extractor, to_uint8
+from ganzoo.metrics.evaluate import dataset_images, sample_generated
+from ganzoo.metrics.features import extract, get_extractor
 from ganzoo.metrics.registry import FeatureSet, compute_metrics, parse_metric_names
 
 
@@ -79,11 +79,8 @@ class GenerativeMetrics(Callback):
     @torch.no_grad()
     def score(self, trainer: Trainer, pl_module: LightningModule) -> dict[str, float]:
         per_rank = self.num_samples // trainer.world_size
-        rng = torch.Generator().manual_seed(self.seed + 1 + trainer.global_rank)  # the same noise every time
-        images = torch.cat([
-            to_uint8(pl_module.sample_from(pl_module.sample_noise(min(self.batch_size, per_rank - i), rng)).cpu())
-            for i in range(0, per_rank, self.batch_size)
-        ])  # fmt: skip
+        # the same noise every time: a fixed seed per rank
+        images = sample_generated(pl_module, per_rank, self.seed + 1 + trainer.global_rank, self.batch_size)
         fake = self._features(pl_module, images)
         result = compute_metrics(self.names, self.real, fake) if trainer.is_global_zero else None
         self.result = trainer.strategy.broadcast(result, src=0)

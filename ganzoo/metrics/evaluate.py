@@ -132,7 +132,7 @@ class RealStatistics:
         return FeatureSet(saved["features"], saved.get("logits"), dict(saved["extras"]))
 
     def save(self, real: FeatureSet) -> None:
-        if not self.use_cache or set(real.extras) <= self.loaded_extras and self.path.exists():
+        if not self.use_cache or (set(real.extras) <= self.loaded_extras and self.path.exists()):
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         record = {"key": json.dumps(self.key, sort_keys=True), "features": real.features, "logits": real.logits,
@@ -176,7 +176,7 @@ def evaluate(
     subset of ``num_samples`` (at most the whole split) from ``data``'s ``split``; the generated side as many samples
     drawn with ``seed``, from the averaged generator when there is one (``averaged=False``: the raw one).
     """
-    names = parse_metric_names(list(metrics) if not isinstance(metrics, str) else metrics)
+    names = parse_metric_names(metrics)
     if "modes" in names and data not in ("stacked-mnist", *TOY_DATASETS):
         raise ValueError("'modes' for images is Stacked MNIST's: use data stacked-mnist (or ring8/grid25 for 2D)")
     start = time.perf_counter()

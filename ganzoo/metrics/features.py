@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ganzoo.checkpoints import CheckpointError, file_sha256, load_checkpoint, load_file
+from ganzoo.checkpoints import file_sha256, load_checkpoint, load_file
 
 SHIPPED_CLASSIFIERS = {"mnist-cnn": "mnist-cnn.pt", "fashion-mnist-cnn": "fashion-mnist-cnn.pt"}
 
@@ -197,7 +197,6 @@ def extract(extractor: nn.Module, images: Tensor, batch_size: int = 200) -> tupl
 
 
 __all__ = [
-    "CheckpointError",
     "DomainClassifier",
     "InceptionFeatures",
     "extract",

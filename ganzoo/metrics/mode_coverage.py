@@ -14,6 +14,16 @@ import torch
 from torch import Tensor
 
 
+def kl_to_uniform(counts: Tensor) -> float:
+    """``KL(p ‖ u) = Σ_k p_k log(p_k · K)`` of the histogram ``counts`` over K modes; inf when it is empty."""
+    counts = counts.double()
+    if counts.sum() == 0:
+        return math.inf
+    p = counts / counts.sum()
+    p = p[p > 0]
+    return float((p * (p * len(counts)).log()).sum())
+
+
 def mixture_mode_coverage(samples: Tensor, means: Tensor, std: float, threshold: float = 3.0) -> dict[str, float]:
     """``modes`` captured, ``high_quality`` fraction in [0, 1], and ``reverse_kl`` of the mode histogram."""
     samples = samples.detach().float().cpu()
@@ -21,18 +31,11 @@ def mixture_mode_coverage(samples: Tensor, means: Tensor, std: float, threshold:
     distances = torch.cdist(samples, means)
     nearest_distance, nearest_mode = distances.min(dim=1)
     high_quality = nearest_distance <= threshold * std
-    counts = torch.bincount(nearest_mode[high_quality], minlength=len(means)).double()
-    total = counts.sum()
-    if total > 0:
-        p = counts / total
-        nonzero = p > 0
-        reverse_kl = float((p[nonzero] * (p[nonzero] * len(means)).log()).sum())
-    else:
-        reverse_kl = math.inf
+    counts = torch.bincount(nearest_mode[high_quality], minlength=len(means))
     return {
         "modes": int((counts > 0).sum()),
         "high_quality": float(high_quality.float().mean()),
-        "reverse_kl": reverse_kl,
+        "reverse_kl": kl_to_uniform(counts),
     }
 
 
@@ -49,10 +52,5 @@ def stacked_mnist_mode_coverage(channel_labels: Tensor, num_classes: int = 10) -
     weights = num_classes ** torch.arange(channels - 1, -1, -1)
     modes = (channel_labels.long().cpu() * weights).sum(1)
     total_modes = num_classes**channels
-    counts = torch.bincount(modes, minlength=total_modes).double()
-    p = counts / counts.sum()
-    nonzero = p > 0
-    return {
-        "modes": int(nonzero.sum()),
-        "kl": float((p[nonzero] * (p[nonzero] * total_modes).log()).sum()),
-    }
+    counts = torch.bincount(modes, minlength=total_modes)
+    return {"modes": int((counts > 0).sum()), "kl": kl_to_uniform(counts)}

@@ -7,7 +7,7 @@ nearest-neighbour distances) are computed once and cached with the real features
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from torch import Tensor
@@ -78,7 +78,7 @@ def _one_nn(real: FeatureSet, fake: FeatureSet) -> dict[str, float]:
     return one_nn_accuracy(real.features, fake.features, real_nn_distance=nearest)
 
 
-def parse_metric_names(names: str | list[str]) -> list[str]:
+def parse_metric_names(names: str | Sequence[str]) -> list[str]:
     """``"fid,kid"`` or ``["fid", "kid"]`` → checked names (``modes`` is handled by evaluation)."""
     items = [n.strip().lower() for n in (names.split(",") if isinstance(names, str) else names) if n.strip()]
     unknown = [n for n in items if n not in METRICS and n != "modes"]
