@@ -24,9 +24,9 @@ class MinibatchDiscrimination(nn.Module):
 
     def closeness(self, features: Tensor) -> Tensor:
         """o(x) ∈ R^{N×B}: for each sample and kernel, Σ over the other samples of exp(-L1 distance)."""
-        m = (features @ self.T).view(-1, self.num_kernels, self.kernel_dim)
-        l1 = (m.unsqueeze(0) - m.unsqueeze(1)).abs().sum(-1)  # N × N × B
-        return torch.exp(-l1).sum(1) - 1  # minus the j = i term, exp(0) = 1
+        m = (features @ self.T).view(-1, self.num_kernels, self.kernel_dim).transpose(0, 1)  # B × N × C
+        l1 = torch.cdist(m, m, p=1)  # B × N × N, without the N × N × B × C differences
+        return torch.exp(-l1).sum(2).T - 1  # minus the j = i term, exp(0) = 1
 
     def forward(self, features: Tensor) -> Tensor:
         return torch.cat([features, self.closeness(features)], dim=1)
