@@ -58,7 +58,9 @@ def test_every_registry_entry_is_a_model_card_with_a_small_checked_file():
         model = ganzoo.load(name)
         assert not model.training and model.discriminator_trained is False
         samples = model.sample(4, seed=0)
-        assert torch.isfinite(samples).all() and samples.abs().max() <= 1.0 + 1e-6
+        assert torch.isfinite(samples).all()
+        if samples.ndim == 4:  # images come out of a tanh; 2D points (linear output) may pass ±1
+            assert samples.abs().max() <= 1.0 + 1e-6
     assert [m["name"] for m in ganzoo.list_models()] == sorted(entries)
 
 
