@@ -74,21 +74,19 @@ def main() -> None:
     args = parser.parse_args()
     seeds = args.seeds[:1] if args.quick else args.seeds
     start = time.perf_counter()
-    jobs = {
-        (variant, mixture, seed): (config_steps(variant, mixture) // 10 if args.quick else None)
-        for variant in args.variants
-        for mixture in args.mixtures
-        for seed in seeds
-    }
-    raw = Path(args.out).with_suffix(".json")  # every finished run, as it finishes
     results: dict[tuple[str, str, int], dict[str, float]] = {}
     if args.table_from:  # re-render a finished run's table
         results = {tuple(r.pop("run")): r for r in json.loads(Path(args.table_from).read_text())}
         minutes = args.wall_minutes
     else:
+        steps = {(v, m): config_steps(v, m) for v in args.variants for m in args.mixtures}
+        jobs = [(v, m, seed) for (v, m) in sorted(steps, key=steps.get, reverse=True) for seed in seeds]  # longest first
+        raw = Path(args.out).with_suffix(".json")  # every finished run, as it finishes
         with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            longest_first = sorted(jobs, key=lambda job: -config_steps(*job[:2]))
-            futures = {pool.submit(run, *job, jobs[job], args.accelerator): job for job in longest_first}
+            futures = {
+                pool.submit(run, *job, steps[job[:2]] // 10 if args.quick else None, args.accelerator): job
+                for job in jobs
+            }
             for future in as_completed(futures):
                 results[futures[future]] = future.result()
                 raw.write_text(json.dumps([{"run": list(job), **r} for job, r in results.items()], indent=1))
