@@ -20,7 +20,7 @@ from ganzoo.data import (
     Toy2DDataModule,
     default_data_dir,
 )
-from ganzoo.data.base import to_unit_range
+from ganzoo.data.base import InMemoryTensors, to_unit_range
 
 
 def first_batch(datamodule):
@@ -158,3 +158,23 @@ def test_too_small_dataset_for_one_step(tmp_path):
     dm.setup()
     with pytest.raises(ValueError, match="fewer than one training step needs"):
         dm.train_dataloader()
+
+
+def test_in_memory_tensors_batch_like_a_tensor_dataset():
+    """Whole-batch reads give the batches, in the order, that per-item reads and collation give."""
+    points, labels = torch.randn(40, 2), torch.arange(40)
+
+    def batches(dataset):
+        loader = torch.utils.data.DataLoader(
+            dataset, batch_size=8, shuffle=True, generator=torch.Generator().manual_seed(0),
+            collate_fn=(lambda b: b) if isinstance(dataset, InMemoryTensors) else None,
+        )
+        return list(loader)
+
+    fast, plain = batches(InMemoryTensors(points, labels)), batches(torch.utils.data.TensorDataset(points, labels))
+    assert len(fast) == len(plain) == 5
+    for (fast_points, fast_labels), (plain_points, plain_labels) in zip(fast, plain):
+        assert torch.equal(fast_points, plain_points) and torch.equal(fast_labels, plain_labels)
+    datamodule = Toy2DDataModule(num_samples=1000, batch_size=64)
+    points, modes = first_batch(datamodule)
+    assert points.shape == (64, 2) and modes.shape == (64,)

@@ -8,9 +8,9 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torch.utils.data import Dataset, TensorDataset
+from torch.utils.data import Dataset
 
-from ganzoo.data.base import GANDataModule
+from ganzoo.data.base import GANDataModule, InMemoryTensors
 
 
 def resize_uint8(images: Tensor, size: int) -> Tensor:
@@ -50,7 +50,7 @@ class InMemoryImageDataModule(GANDataModule):
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is None:
             images, labels = self.load()
-            self.train_set = TensorDataset(resize_uint8(images, self.image_size), labels)
+            self.train_set = InMemoryTensors(resize_uint8(images, self.image_size), labels)
 
 
 class DigitsDataModule(InMemoryImageDataModule):

@@ -12,9 +12,8 @@ from typing import Literal
 
 import torch
 from torch import Tensor
-from torch.utils.data import TensorDataset
 
-from ganzoo.data.base import GANDataModule
+from ganzoo.data.base import GANDataModule, InMemoryTensors
 
 
 @dataclass(frozen=True)
@@ -84,4 +83,4 @@ class Toy2DDataModule(GANDataModule):
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is None:
             points, modes = self.mixture.sample(self.num_samples, torch.Generator().manual_seed(self.seed))
-            self.train_set = TensorDataset(points, modes)
+            self.train_set = InMemoryTensors(points, modes)
