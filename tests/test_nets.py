@@ -57,3 +57,17 @@ def test_mlp_nets():
     g, d = MLPGenerator(latent_dim=4, data_dim=2, hidden_dims=[8, 8]), MLPDiscriminator(data_dim=2, hidden_dims=[8])
     assert g(torch.randn(5, 4)).shape == (5, 2) and d(torch.randn(5, 2)).shape == (5,)
     assert sum(isinstance(m, nn.Linear) for m in g.modules()) == 3
+
+
+def test_packed_discriminator_judges_each_pack_of_m_samples_as_one_input():
+    """PacGAN (Lin et al. 2018): pack m gives one logit per m consecutive samples, concatenated."""
+    torch.manual_seed(0)
+    packed = MLPDiscriminator(data_dim=2, hidden_dims=[8], pack=4)
+    x = torch.randn(12, 2)
+    assert packed(x).shape == (3,)
+    # the second pack's logit is the plain network on that pack's 4 samples laid end to end
+    assert torch.allclose(packed(x)[1], packed.net(x[4:8].reshape(1, 8)).squeeze(), atol=1e-6)
+    with pytest.raises(ValueError, match="packs of 4"):
+        packed(torch.randn(10, 2))
+    with pytest.raises(ValueError, match="pack must be"):
+        MLPDiscriminator(pack=0)

@@ -350,7 +350,7 @@ class GANModule(LightningModule):
                     "with --data.init_args.image_size)."
                 )
             try:
-                self.discriminator(torch.zeros(2, *data_shape))
+                self.discriminator(torch.zeros(2 * getattr(self.discriminator, "pack", 1), *data_shape))
             except RuntimeError as err:
                 raise ValueError(
                     f"The discriminator does not accept the data's shape {_fmt(data_shape)}: set its "

@@ -40,6 +40,9 @@ class MLPDiscriminator(nn.Module):
     """x ∈ R^data_dim → hidden LeakyReLU(0.2) layers → one logit.
 
     ``minibatch_kernels > 0`` inserts minibatch discrimination (Salimans et al. 2016) before the output.
+    ``pack = m > 1`` is PacGAN (Lin et al. 2018): D sees m samples of the same kind concatenated into one
+    input of m·data_dim and gives one logit per pack, so a batch of B gives B / m logits. A generator
+    that drops modes makes packs that look alike, which a packed D can tell from real packs.
     """
 
     def __init__(
@@ -48,14 +51,18 @@ class MLPDiscriminator(nn.Module):
         hidden_dims: Sequence[int] = (128, 128, 128),
         minibatch_kernels: int = 0,
         minibatch_kernel_dim: int = 16,
+        pack: int = 1,
     ):
         super().__init__()
+        if pack < 1:
+            raise ValueError(f"pack must be a positive number of samples, got {pack}")
         self.data_dim = data_dim
+        self.pack = pack
         self.hidden_dims = list(hidden_dims)
         self.minibatch_kernels = minibatch_kernels
         self.minibatch_kernel_dim = minibatch_kernel_dim
         if minibatch_kernels:
-            features = _mlp([data_dim, *hidden_dims], lambda: nn.LeakyReLU(0.2))
+            features = _mlp([data_dim * pack, *hidden_dims], lambda: nn.LeakyReLU(0.2))
             self.net = nn.Sequential(
                 features,
                 nn.LeakyReLU(0.2),
@@ -63,11 +70,13 @@ class MLPDiscriminator(nn.Module):
                 nn.Linear(hidden_dims[-1] + minibatch_kernels, 1),
             )
         else:
-            self.net = _mlp([data_dim, *hidden_dims, 1], lambda: nn.LeakyReLU(0.2))
+            self.net = _mlp([data_dim * pack, *hidden_dims, 1], lambda: nn.LeakyReLU(0.2))
 
     @property
     def input_shape(self) -> tuple[int, ...]:
         return (self.data_dim,)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.net(x.flatten(1)).squeeze(1)
+        if len(x) % self.pack:
+            raise ValueError(f"A batch of {len(x)} does not split into packs of {self.pack}: use a batch size divisible by it.")
+        return self.net(x.flatten(1).reshape(len(x) // self.pack, -1)).squeeze(1)
