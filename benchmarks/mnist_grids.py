@@ -1,10 +1,13 @@
-"""Train every image variant on MNIST from its config and put their final sample grids side by side.
+"""Train every image variant on MNIST from its config, put their final sample grids side by side, score each.
 
     python benchmarks/mnist_grids.py --data-dir DIR [--steps 5000] [--accelerator gpu] [--parallel 9]
 
 Each variant runs ``python -m ganzoo fit --config configs/<variant>/mnist.yaml`` with the given
 number of generator steps (in parallel processes); the last grid of each (64 samples of the fixed
-seed-0 noise) goes into one labelled figure, ``<out>/mnist_grids.png``, with wall times printed.
+seed-0 noise) goes into one labelled figure, ``<out>/mnist_grids.png``. Each final checkpoint is then
+scored as ``ganzoo evaluate`` does (``mnist-cnn`` features, FID, KID, IS, precision/recall, 1-NN;
+``--num_samples`` real training digits against as many samples, seed 0, averaged generator where the
+config keeps one) and the table, with wall times, goes to ``<out>/mnist_scores.md``.
 """
 
 from __future__ import annotations
@@ -21,20 +24,21 @@ ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = ["dcgan", "wgan", "wgan_gp", "lsgan", "dragan", "sngan", "began", "minibatch", "unrolled_gan"]
 
 
-def train(variant: str, args: argparse.Namespace) -> tuple[str, float, int, Path | None]:
+def train(variant: str, args: argparse.Namespace) -> tuple[str, float, int, Path | None, Path | None]:
     run_dir = Path(args.out) / variant
     command = [sys.executable, "-m", "ganzoo", "fit", "--config", str(ROOT / "configs" / variant / "mnist.yaml")]
     command += ["--trainer.max_steps", str(args.steps), "--trainer.accelerator", args.accelerator]
     command += ["--trainer.default_root_dir", str(run_dir), "--trainer.logger", "false"]
-    command += ["--trainer.enable_progress_bar", "false", "--trainer.enable_checkpointing", "false"]
+    command += ["--trainer.enable_progress_bar", "false"]
     command += ["--data.init_args.data_dir", args.data_dir, "--data.init_args.download", "false"]
     start = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
     elapsed = time.perf_counter() - start
     grids = sorted((run_dir / "samples").glob("*.png")) if (run_dir / "samples").exists() else []
+    checkpoints = sorted(run_dir.rglob("*.ckpt"), key=lambda p: p.stat().st_mtime)
     if result.returncode != 0:
         print(f"{variant} failed:\n{result.stderr[-2000:]}", flush=True)
-    return variant, elapsed, result.returncode, grids[-1] if grids else None
+    return variant, elapsed, result.returncode, grids[-1] if grids else None, checkpoints[-1] if checkpoints else None
 
 
 def main() -> None:
@@ -45,6 +49,7 @@ def main() -> None:
     parser.add_argument("--parallel", type=int, default=1)
     parser.add_argument("--variants", nargs="+", default=VARIANTS)
     parser.add_argument("--out", default="mnist_runs")
+    parser.add_argument("--num_samples", type=int, default=10000, help="real and generated digits per score")
     args = parser.parse_args()
     with ThreadPoolExecutor(args.parallel) as pool:
         results = list(pool.map(lambda v: train(v, args), args.variants))
@@ -61,15 +66,38 @@ def main() -> None:
     fig, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 3.5 * rows), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
-    for ax, (variant, elapsed, _, grid) in zip(axes.flat, done):
+    for ax, (variant, elapsed, _, grid, _) in zip(axes.flat, done):
         ax.imshow(Image.open(grid), cmap="gray")
         ax.set_title(f"{variant} ({args.steps} G steps)", fontsize=10)
     fig.tight_layout()
     fig.savefig(Path(args.out) / "mnist_grids.png", dpi=100)
-    print("| variant | generator steps | wall time (s) | exit code |")
-    print("|---|---|---|---|")
-    for variant, elapsed, code, _ in results:
-        print(f"| {variant} | {args.steps} | {elapsed:.0f} | {code} |")
+    import torch
+
+    import ganzoo
+    from ganzoo.metrics.evaluate import evaluate
+
+    where = torch.cuda.get_device_name() if args.accelerator == "gpu" else "CPU"
+    lines = [
+        f"Command: `python benchmarks/mnist_grids.py --steps {args.steps} --accelerator {args.accelerator} "
+        f"--parallel {args.parallel} --num_samples {args.num_samples}` ({where}, torch {torch.__version__}); "
+        f"`mnist-cnn` features, {args.num_samples} real training digits against {args.num_samples} samples, seed 0",
+        "",
+        "| variant | generator steps | wall time (s) | FID | KID | IS | precision | recall | 1-NN | generator |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for variant, elapsed, code, _, checkpoint in results:
+        if code != 0 or checkpoint is None:
+            lines.append(f"| {variant} | {args.steps} | {elapsed:.0f} | failed (exit code {code}) | | | | | | |")
+            continue
+        score = evaluate(ganzoo.load(checkpoint), "fid,kid,is,pr,1nn", data="mnist", data_dir=args.data_dir,
+                     num_samples=args.num_samples, features="mnist-cnn")  # fmt: skip
+        lines.append(
+            f"| {variant} | {args.steps} | {elapsed:.0f} | {score['fid']:.3f} | {score['kid']:.4f} | "
+            f"{score['is']:.2f} | {score['precision']:.3f} | {score['recall']:.3f} | {score['one_nn']:.3f} | "
+            f"{score['generator']} |"
+        )
+    (Path(args.out) / "mnist_scores.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
 
 
 if __name__ == "__main__":

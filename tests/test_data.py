@@ -171,7 +171,8 @@ def test_in_memory_tensors_batch_like_a_tensor_dataset():
         )
         return list(loader)
 
-    fast, plain = batches(InMemoryTensors(points, labels)), batches(torch.utils.data.TensorDataset(points, labels))
+    fast = batches(InMemoryTensors(points, labels))
+    plain = batches(torch.utils.data.TensorDataset(points, labels))
     assert len(fast) == len(plain) == 5
     for (fast_points, fast_labels), (plain_points, plain_labels) in zip(fast, plain):
         assert torch.equal(fast_points, plain_points) and torch.equal(fast_labels, plain_labels)

@@ -78,5 +78,7 @@ class MLPDiscriminator(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         if len(x) % self.pack:
-            raise ValueError(f"A batch of {len(x)} does not split into packs of {self.pack}: use a batch size divisible by it.")
+            raise ValueError(
+                f"A batch of {len(x)} does not split into packs of {self.pack}: use a batch size divisible by it."
+            )
         return self.net(x.flatten(1).reshape(len(x) // self.pack, -1)).squeeze(1)
