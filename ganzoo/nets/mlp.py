@@ -77,8 +77,11 @@ class MLPDiscriminator(nn.Module):
         return (self.data_dim,)
 
     def forward(self, x: Tensor) -> Tensor:
-        if len(x) % self.pack:
-            raise ValueError(
-                f"A batch of {len(x)} does not split into packs of {self.pack}: use a batch size divisible by it."
-            )
-        return self.net(x.flatten(1).reshape(len(x) // self.pack, -1)).squeeze(1)
+        x = x.flatten(1)
+        if self.pack > 1:  # pack 1 keeps the graph as before: a reshape there changed seeded unrolled-GAN runs
+            if len(x) % self.pack:
+                raise ValueError(
+                    f"A batch of {len(x)} does not split into packs of {self.pack}: use a batch size divisible by it."
+                )
+            x = x.reshape(len(x) // self.pack, -1)
+        return self.net(x).squeeze(1)
