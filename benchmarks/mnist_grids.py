@@ -75,6 +75,7 @@ def main() -> None:
 
     import ganzoo
     from ganzoo.metrics.evaluate import evaluate
+    from pretrained import IMAGE_METRICS  # the scores the pretrained cards publish
 
     where = torch.cuda.get_device_name() if args.accelerator == "gpu" else "CPU"
     lines = [
@@ -89,7 +90,7 @@ def main() -> None:
         if code != 0 or checkpoint is None:
             lines.append(f"| {variant} | {args.steps} | {elapsed:.0f} | failed (exit code {code}) | | | | | | |")
             continue
-        score = evaluate(ganzoo.load(checkpoint), "fid,kid,is,pr,1nn", data="mnist", data_dir=args.data_dir,
+        score = evaluate(ganzoo.load(checkpoint), IMAGE_METRICS, data="mnist", data_dir=args.data_dir,
                      num_samples=args.num_samples, features="mnist-cnn")  # fmt: skip
         lines.append(
             f"| {variant} | {args.steps} | {elapsed:.0f} | {score['fid']:.3f} | {score['kid']:.4f} | "
