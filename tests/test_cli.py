@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,19 @@ def test_switching_the_variant_from_the_command_line(tmp_path):
     args = ["--config", str(ROOT / "configs/quickstart.yaml"), "--model.class_path", "ganzoo.models.GAN"]
     cli = GanzooCLI(args=args + ["--model.init_args.generator_loss", "minimax"], run=False)
     assert type(cli.model).__name__ == "GAN" and cli.model.generator_loss_name == "minimax"
+
+
+def test_an_lr_schedule_not_as_long_as_the_run_warns(tmp_path):
+    args = ["fit", "--config", str(ROOT / "configs/gan/ring8.yaml"), *QUIET, "--trainer.logger", "false"]
+    args += ["--data.init_args.num_samples", "4096", "--trainer.max_steps", "2"]
+    with pytest.warns(UserWarning, match=r"LinearLR runs over total_iters=20000 .* trainer.max_steps=2"):
+        GanzooCLI(args=args + ["--trainer.default_root_dir", str(tmp_path / "short")])
+    for network in ("g", "d"):
+        args += [f"--model.init_args.{network}_lr_scheduler.init_args.total_iters", "2"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        GanzooCLI(args=args + ["--trainer.default_root_dir", str(tmp_path / "matched")])
+    assert not [w for w in caught if "runs over total_iters" in str(w.message)]
 
 
 @pytest.mark.parametrize("name", ["ddp", "ddp_spawn"])

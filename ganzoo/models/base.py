@@ -209,6 +209,9 @@ class GANModule(LightningModule):
             for factory, opt in ((self.g_lr_scheduler, g_opt), (self.d_lr_scheduler, d_opt))
             if factory is not None
         ]
+        max_steps = self._trainer.max_steps if self._trainer is not None else -1
+        for scheduler in schedulers:
+            warn_if_schedule_does_not_match(scheduler, max_steps)
         return [g_opt, d_opt], schedulers
 
     def real_batches(self, batch: Any) -> list[Tensor]:
@@ -421,3 +424,22 @@ def _eval_mode(*modules: nn.Module) -> Iterator[None]:
     finally:
         for m, mode in zip(modules, modes):
             m.train(mode)
+
+
+def warn_if_schedule_does_not_match(scheduler: Any, max_steps: int) -> None:
+    """Warn when a schedule with a fixed length (``total_iters``, e.g. ``LinearLR``) is not as long as the run.
+
+    ganzoo steps schedulers once per generator step, so ``total_iters`` must equal ``trainer.max_steps``
+    for the schedule to end where the run does: shorter runs stop before the learning rate reaches its
+    end value, longer ones spend their last steps at it.
+    """
+    total_iters = getattr(scheduler, "total_iters", None)
+    if max_steps is None or max_steps < 0 or not isinstance(total_iters, int) or total_iters == max_steps:
+        return
+    warnings.warn(
+        f"{type(scheduler).__name__} runs over total_iters={total_iters} generator steps but trainer.max_steps="
+        f"{max_steps}; set the scheduler's total_iters to {max_steps} to end the schedule where the run ends.",
+        UserWarning,
+        stacklevel=2,
+    )
+
