@@ -427,19 +427,19 @@ def _eval_mode(*modules: nn.Module) -> Iterator[None]:
 
 
 def warn_if_schedule_does_not_match(scheduler: Any, max_steps: int) -> None:
-    """Warn when a schedule with a fixed length (``total_iters``, e.g. ``LinearLR``) is not as long as the run.
+    """Warn when a ``LinearLR`` or ``PolynomialLR`` schedule (``total_iters`` long) is not as long as the run.
 
     ganzoo steps schedulers once per generator step, so ``total_iters`` must equal ``trainer.max_steps``
     for the schedule to end where the run does: shorter runs stop before the learning rate reaches its
     end value, longer ones spend their last steps at it.
     """
-    total_iters = getattr(scheduler, "total_iters", None)
-    if max_steps is None or max_steps < 0 or not isinstance(total_iters, int) or total_iters == max_steps:
+    if not isinstance(scheduler, (torch.optim.lr_scheduler.LinearLR, torch.optim.lr_scheduler.PolynomialLR)):
+        return  # ConstantLR's total_iters is a warm-up length, not the schedule's
+    if max_steps is None or max_steps < 0 or scheduler.total_iters == max_steps:
         return
     warnings.warn(
-        f"{type(scheduler).__name__} runs over total_iters={total_iters} generator steps but trainer.max_steps="
+        f"{type(scheduler).__name__} runs over total_iters={scheduler.total_iters} generator steps but trainer.max_steps="
         f"{max_steps}; set the scheduler's total_iters to {max_steps} to end the schedule where the run ends.",
         UserWarning,
         stacklevel=2,
     )
-
