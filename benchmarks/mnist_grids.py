@@ -1,19 +1,24 @@
 """Train every image variant on MNIST from its config, put their final sample grids side by side, score each.
 
     python benchmarks/mnist_grids.py --data-dir DIR [--steps 5000] [--accelerator gpu] [--parallel 9]
+    python benchmarks/mnist_grids.py --data-dir DIR --score_only [--out mnist_runs]   # runs already in --out
 
 Each variant runs ``python -m ganzoo fit --config configs/<variant>/mnist.yaml`` with the given
 number of generator steps (in parallel processes); the last grid of each (64 samples of the fixed
 seed-0 noise) goes into one labelled figure, ``<out>/mnist_grids.png``. Each final checkpoint is then
 scored as ``ganzoo evaluate`` does (``mnist-cnn`` features, FID, KID, IS, precision/recall, 1-NN;
 ``--num_samples`` real training digits against as many samples, seed 0, averaged generator where the
-config keeps one) and the table, with wall times, goes to ``<out>/mnist_scores.md``.
+config keeps one) and the table, with wall times, goes to ``<out>/mnist_scores.md``. ``--score_only``
+skips training and scores (and draws) the runs already in ``--out``; a run's wall time is the one
+``train`` recorded in ``<out>/<variant>/wall_seconds.txt``, else the time from its config file to
+its last checkpoint.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import time
@@ -22,6 +27,25 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = ["dcgan", "wgan", "wgan_gp", "lsgan", "dragan", "sngan", "began", "minibatch", "unrolled_gan"]
+
+
+def finished_run(variant: str, run_dir: Path) -> tuple[str, float, int, Path | None, Path | None]:
+    """(variant, wall seconds, exit code, last grid, last checkpoint) of a run directory."""
+    grids = sorted((run_dir / "samples").glob("*.png")) if (run_dir / "samples").exists() else []
+    checkpoints = sorted(run_dir.rglob("*.ckpt"), key=lambda p: p.stat().st_mtime)
+    if (run_dir / "wall_seconds.txt").exists():
+        elapsed = float((run_dir / "wall_seconds.txt").read_text())
+    elif checkpoints and (run_dir / "config.yaml").exists():
+        elapsed = checkpoints[-1].stat().st_mtime - (run_dir / "config.yaml").stat().st_mtime
+    else:
+        elapsed = float("nan")
+    return variant, elapsed, 0 if checkpoints else 1, grids[-1] if grids else None, checkpoints[-1] if checkpoints else None
+
+
+def run_steps(checkpoint: Path | None, default: int) -> int:
+    """Generator steps of a run, from its Lightning checkpoint's name (``...step=500.ckpt``)."""
+    match = re.search(r"step=(\d+)", checkpoint.name) if checkpoint else None
+    return int(match.group(1)) if match else default
 
 
 def train(variant: str, args: argparse.Namespace) -> tuple[str, float, int, Path | None, Path | None]:
@@ -34,11 +58,11 @@ def train(variant: str, args: argparse.Namespace) -> tuple[str, float, int, Path
     start = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
     elapsed = time.perf_counter() - start
-    grids = sorted((run_dir / "samples").glob("*.png")) if (run_dir / "samples").exists() else []
-    checkpoints = sorted(run_dir.rglob("*.ckpt"), key=lambda p: p.stat().st_mtime)
     if result.returncode != 0:
         print(f"{variant} failed:\n{result.stderr[-2000:]}", flush=True)
-    return variant, elapsed, result.returncode, grids[-1] if grids else None, checkpoints[-1] if checkpoints else None
+        return variant, elapsed, result.returncode, None, None
+    (run_dir / "wall_seconds.txt").write_text(f"{elapsed:.1f}\n")
+    return finished_run(variant, run_dir)
 
 
 def main() -> None:
@@ -50,9 +74,13 @@ def main() -> None:
     parser.add_argument("--variants", nargs="+", default=VARIANTS)
     parser.add_argument("--out", default="mnist_runs")
     parser.add_argument("--num_samples", type=int, default=10000, help="real and generated digits per score")
+    parser.add_argument("--score_only", action="store_true", help="score the runs already in --out, train nothing")
     args = parser.parse_args()
-    with ThreadPoolExecutor(args.parallel) as pool:
-        results = list(pool.map(lambda v: train(v, args), args.variants))
+    if args.score_only:
+        results = [finished_run(v, Path(args.out) / v) for v in args.variants if (Path(args.out) / v).exists()]
+    else:
+        with ThreadPoolExecutor(args.parallel) as pool:
+            results = list(pool.map(lambda v: train(v, args), args.variants))
 
     import matplotlib
 
@@ -66,9 +94,9 @@ def main() -> None:
     fig, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 3.5 * rows), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
-    for ax, (variant, elapsed, _, grid, _) in zip(axes.flat, done):
+    for ax, (variant, elapsed, _, grid, checkpoint) in zip(axes.flat, done):
         ax.imshow(Image.open(grid), cmap="gray")
-        ax.set_title(f"{variant} ({args.steps} G steps)", fontsize=10)
+        ax.set_title(f"{variant} ({run_steps(checkpoint, args.steps)} G steps)", fontsize=10)
     fig.tight_layout()
     fig.savefig(Path(args.out) / "mnist_grids.png", dpi=100)
     import torch
@@ -93,7 +121,7 @@ def main() -> None:
         score = evaluate(ganzoo.load(checkpoint), IMAGE_METRICS, data="mnist", data_dir=args.data_dir,
                      num_samples=args.num_samples, features="mnist-cnn")  # fmt: skip
         lines.append(
-            f"| {variant} | {args.steps} | {elapsed:.0f} | {score['fid']:.3f} | {score['kid']:.4f} | "
+            f"| {variant} | {run_steps(checkpoint, args.steps)} | {elapsed:.0f} | {score['fid']:.3f} | {score['kid']:.4f} | "
             f"{score['is']:.2f} | {score['precision']:.3f} | {score['recall']:.3f} | {score['one_nn']:.3f} | "
             f"{score['generator']} |"
         )
