@@ -26,10 +26,10 @@ def load(spec: str | Path, map_location: str = "cpu"):  # noqa: ANN201
     ``"wandb:entity/project/name:alias"``. Files are read with ``weights_only=True``; the model class
     is the one the checkpoint was saved from.
     """
-    from ganzoo.models.base import GANModule
+    from ganzoo.models.generative import GenerativeModule
     from ganzoo.zoo import resolve
 
-    return GANModule.load_from_checkpoint(resolve(spec), map_location=map_location).eval()
+    return GenerativeModule.load_from_checkpoint(resolve(spec), map_location=map_location).eval()
 
 
 __all__ = ["__version__", "list_models", "load"]

@@ -19,7 +19,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from ganzoo.data.base import GANDataModule
 from ganzoo.distributed import resolve_strategy
 from ganzoo.loggers import SaveConfigToLoggers, WandbNotReady, check_wandb_ready
-from ganzoo.models.base import GANModule
+from ganzoo.models.generative import GenerativeModule
 
 MAX_STEPS_HELP = (
     "Stop after this many generator steps (ganzoo counts only generator updates in global_step: with "
@@ -30,7 +30,7 @@ MAX_STEPS_HELP = (
 class GanzooCLI(LightningCLI):
     def __init__(self, args: Any = None, run: bool = True, **kwargs: Any):
         super().__init__(
-            model_class=GANModule,
+            model_class=GenerativeModule,
             datamodule_class=GANDataModule,
             subclass_mode_model=True,
             subclass_mode_data=True,

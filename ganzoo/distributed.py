@@ -4,9 +4,10 @@ Lightning's ``DDPStrategy`` wraps the whole LightningModule in one DDP. A genera
 leaves the discriminator's parameters without gradients and DDP stops with "parameters that were
 not used in producing the loss"; ``find_unused_parameters=True`` hides that but walks the autograd
 graph every step. Here each network is wrapped on its own (as mmgeneration does and Lightning PR
-#20936 proposes): ``GANModule.generate``/``discriminate`` call a network's wrapper while that
+#20936 proposes): ``AdversarialModule.network`` call a network's wrapper while that
 network is trained, so only the network being updated all-reduces its gradients, and the
-LightningModule itself (its state dict, checkpoints) stays unwrapped.
+LightningModule itself (its state dict, checkpoints) stays unwrapped. Every network a model names in
+``network_names`` gets its own wrapper (two for a GAN, four for CycleGAN).
 """
 
 from __future__ import annotations
@@ -17,28 +18,27 @@ import torch
 from lightning.pytorch.strategies import DDPStrategy
 from torch.nn.parallel import DistributedDataParallel
 
-NETWORKS = ("generator", "discriminator")
+from ganzoo.models.adversarial import AdversarialModule
 
 # strategy names a user may type → the start method Lightning gives them
 START_METHODS = {"ddp": "popen", "ddp_spawn": "spawn", "ddp_fork": "fork", "ddp_notebook": "fork"}
 
 
 class GANDDPStrategy(DDPStrategy):
-    """``DDPStrategy`` that wraps ``generator`` and ``discriminator`` separately (ganzoo models only)."""
+    """``DDPStrategy`` that wraps each of a ganzoo model's networks separately."""
 
     strategy_name = "ganzoo_ddp"
+    wraps_each_network = True  # what AdversarialModule.setup checks for
 
     def configure_ddp(self) -> None:
-        from ganzoo.models.base import GANModule
-
         module = self.lightning_module
-        if not isinstance(module, GANModule):
+        if not isinstance(module, AdversarialModule):
             super().configure_ddp()
             return
         device_ids = self.determine_ddp_device_ids()
         module.ddp_networks = {
             name: DistributedDataParallel(getattr(module, name), device_ids=device_ids, **self._ddp_kwargs)
-            for name in NETWORKS
+            for name in module.network_names
         }
         # seed_everything gives every rank the same seed, hence the same noise batches: offset it per
         # rank so the ranks' fakes differ (still reproducible for a given seed and world size).

@@ -7,6 +7,7 @@ scalar mean over the batch. ``softplus(x) = log(1 + e^x)`` gives the numerically
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -127,6 +128,34 @@ def dragan_penalty(
     if alpha is None:
         alpha = torch.rand(real.shape[0], *([1] * (real.ndim - 1)), device=real.device)
     return _unit_gradient_norm_penalty(critic, alpha * real + (1 - alpha) * noisy)
+
+
+def r1_penalty(critic: Callable[[Tensor], Tensor], real: Tensor) -> Tensor:
+    """R1 penalty (Mescheder et al. 2018): ``E[‖∇ₓD(x)‖₂²]`` at the real data, in float32. Multiply by γ/2."""
+    points = real.detach().float().requires_grad_(True)
+    with torch.autocast(device_type=points.device.type, enabled=False):
+        (gradients,) = torch.autograd.grad(critic(points).float().sum(), points, create_graph=True)
+    return gradients.flatten(1).pow(2).sum(1).mean()
+
+
+def auxiliary_classifier_loss(class_logits: Tensor, labels: Tensor) -> Tensor:
+    """ACGAN's class term (Odena et al. 2017): ``-E[log P(C = c | x)]`` = cross-entropy of the auxiliary
+    head's **logits** (no softmax before it) with the class labels."""
+    return F.cross_entropy(class_logits, labels)
+
+
+def categorical_mutual_information(code_logits: Tensor, codes: Tensor) -> Tensor:
+    """InfoGAN's lower bound on I(c; G(z, c)) for a uniform K-way code (Chen et al. 2016, eq. 5):
+
+    ``L_I = H(c) + E[log Q(c | G(z, c))] = ln K − CE(Q's logits, c)``, at most ``H(c) = ln K``,
+    equal to it when Q is certain and right."""
+    return math.log(code_logits.shape[1]) - F.cross_entropy(code_logits, codes)
+
+
+def continuous_code_loss(predicted: Tensor, codes: Tensor) -> Tensor:
+    """InfoGAN's continuous-code term: the negative log-likelihood of a fixed-variance Gaussian Q(c|x), up to a
+    constant, i.e. the mean squared error ``E[‖ĉ − c‖²] / 2`` per code dimension (``mean`` over dimensions)."""
+    return 0.5 * (predicted - codes).pow(2).mean()
 
 
 def is_finite(loss: Tensor) -> bool:

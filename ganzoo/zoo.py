@@ -128,10 +128,12 @@ def strip_for_shipping(source: str | Path, target: str | Path, card: dict[str, A
     state = checkpoint["state_dict"]
     averaged = {k.removeprefix("averaged_generator.module."): v for k, v in state.items()
                 if k.startswith("averaged_generator.module.")}  # fmt: skip
-    raw = {k.removeprefix("generator."): v for k, v in state.items() if k.startswith("generator.")}
-    generator = averaged or raw
+    kept = {k: v.clone() for k, v in state.items() if k.split(".")[0] in _generator_side(checkpoint)}
+    if averaged:  # the averaged weights replace the raw generator's
+        kept = {k: v for k, v in kept.items() if not k.startswith("generator.")}
+        kept.update({f"generator.{k}": v.clone() for k, v in averaged.items()})
     shipped = {
-        "state_dict": {f"generator.{k}": v.clone() for k, v in generator.items()},
+        "state_dict": kept,
         "hyper_parameters": checkpoint.get("hyper_parameters", {}),
         "hparams_name": checkpoint.get("hparams_name"),
         "pytorch-lightning_version": checkpoint.get("pytorch-lightning_version"),
@@ -143,6 +145,14 @@ def strip_for_shipping(source: str | Path, target: str | Path, card: dict[str, A
     target.parent.mkdir(parents=True, exist_ok=True)
     torch.save(shipped, target)
     return target
+
+
+def _generator_side(checkpoint: dict[str, Any]) -> tuple[str, ...]:
+    """The networks the checkpoint's model class ships (``GenerativeModule.generator_side``)."""
+    from ganzoo.checkpoints import checkpoint_class_path, import_class
+
+    stored = checkpoint_class_path(checkpoint)
+    return tuple(getattr(import_class(stored), "generator_side", ("generator",))) if stored else ("generator",)
 
 
 def copy_into_registry(name: str, shipped: Path, card: dict[str, Any]) -> None:

@@ -26,7 +26,8 @@ from ganzoo.data.base import InMemoryTensors, to_unit_range
 def first_batch(datamodule):
     datamodule.setup("fit")
     batch = next(iter(datamodule.train_dataloader()))
-    return datamodule.on_after_batch_transfer(batch, 0)
+    named = datamodule.on_after_batch_transfer(batch, 0)  # a ganzoo.batch.Batch
+    return named.images, named.labels
 
 
 def test_ring8_and_grid25_follow_the_protocol():

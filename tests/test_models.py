@@ -38,18 +38,18 @@ class RecordingGAN(GAN):
         self.snapshots: list[tuple[dict, dict]] = []
 
     def discriminator_loss(self, real, fake):
-        self.seen.append(("d", real.clone(), fake.clone()))
+        self.seen.append(("d", real.images.clone(), fake.images.clone()))
         return super().discriminator_loss(real, fake)
 
-    def generator_loss(self, fake):
-        self.seen.append(("g", fake.detach().clone(), fake.detach().clone()))
-        return super().generator_loss(fake)
+    def generator_loss(self, fake, real):
+        self.seen.append(("g", fake.images.detach().clone(), fake.images.detach().clone()))
+        return super().generator_loss(fake, real)
 
     def after_discriminator_step(self):
         self.snapshots.append((parameters_of(self.generator), parameters_of(self.discriminator)))
 
     def on_train_batch_start(self, batch, batch_idx):
-        self.batch = batch[0].clone()
+        self.batch = batch.images.clone()
         self.before = (parameters_of(self.generator), parameters_of(self.discriminator))
 
     def on_train_batch_end(self, outputs, batch, batch_idx):
@@ -136,8 +136,8 @@ class NaNAfter(GAN):
         super().__init__(generator, discriminator, **kwargs)
         self.bad_step = bad_step
 
-    def generator_loss(self, fake):
-        loss = super().generator_loss(fake)
+    def generator_loss(self, fake, real):
+        loss = super().generator_loss(fake, real)
         return loss * float("nan") if self.global_step >= self.bad_step else loss
 
 

@@ -8,6 +8,7 @@ from helpers import parameters_of, toy_data, trainer
 from torch import nn
 
 from ganzoo import losses
+from ganzoo.batch import Batch
 from ganzoo.models import BEGAN, DRAGAN, GAN, LSGAN, SNGAN, WGAN, WGANGP, UnrolledGAN
 from ganzoo.nets import MinibatchDiscrimination, MLPAutoencoder, MLPDiscriminator, MLPGenerator
 from ganzoo.nets.dcgan import DCGANDiscriminator
@@ -230,13 +231,18 @@ def test_lsgan_and_dragan_models_use_their_losses():
     torch.manual_seed(0)
     g, d = toy_nets()
     real, fake = torch.randn(8, 2), torch.randn(8, 2)
+    real_batch, fake_batch = Batch(real), Batch(fake)
     lsgan = LSGAN(g, d, a=-1.0, b=1.0, c=0.0)
     expected = losses.least_squares_discriminator_loss(d(real), d(fake), -1.0, 1.0)
-    assert lsgan.discriminator_loss(real, fake).item() == pytest.approx(expected.item())
-    assert lsgan.generator_loss(fake).item() == pytest.approx(losses.least_squares_generator_loss(d(fake), 0.0).item())
+    assert lsgan.discriminator_loss(real_batch, fake_batch).item() == pytest.approx(expected.item())
+    assert lsgan.generator_loss(fake_batch, real_batch).item() == pytest.approx(
+        losses.least_squares_generator_loss(d(fake), 0.0).item()
+    )
     dragan = DRAGAN(g, d, penalty_weight=0.0)
-    assert dragan.discriminator_loss(real, fake).item() == pytest.approx(
+    assert dragan.discriminator_loss(real_batch, fake_batch).item() == pytest.approx(
         losses.minimax_discriminator_loss(d(real), d(fake)).item()
     )
     hinge = GAN(g, d, loss="hinge")
-    assert hinge.discriminator_loss(real, fake).item() == pytest.approx(losses.hinge_discriminator_loss(d(real), d(fake)).item())
+    assert hinge.discriminator_loss(real_batch, fake_batch).item() == pytest.approx(
+        losses.hinge_discriminator_loss(d(real), d(fake)).item()
+    )

@@ -11,6 +11,8 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_only
 from torch import Tensor
 
+from ganzoo.models.generative import to_device
+
 
 def run_directory(trainer: Trainer) -> Path:
     """Where a run writes: the logger's version folder, else ``default_root_dir``.
@@ -63,14 +65,16 @@ class SampleGrid(Callback):
         self.seed = seed
         self.nrow = nrow
         self.show_raw = show_raw
-        self.fixed_noise: Tensor | None = None
+        self.fixed_noise: Tensor | dict[str, Tensor] | None = None  # the fixed latent (noise, and labels or codes)
+        self.grid_nrow: int | None = None
         self.folder: Path | None = None
         self.last_path: Path | None = None
         self._last_step = -1
 
     def on_fit_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         rng = torch.Generator().manual_seed(self.seed)
-        self.fixed_noise = pl_module.sample_noise(self.num_samples, rng).cpu()
+        self.fixed_noise, self.grid_nrow = pl_module.grid_latent(self.num_samples, rng)
+        self.fixed_noise = to_device(self.fixed_noise, torch.device("cpu"))
         run_dir = run_directory(trainer)
         self.folder = run_dir / "samples"
         rank_zero_info(f"ganzoo: writing this run to {run_dir.resolve()} (samples/, checkpoints/)")
@@ -101,7 +105,7 @@ class SampleGrid(Callback):
             else:
                 from torchvision.utils import save_image
 
-                nrow = self.nrow or max(1, int(len(samples) ** 0.5))
+                nrow = self.nrow or self.grid_nrow or max(1, int(len(samples) ** 0.5))
                 save_image(samples.add(1).div(2).clamp(0, 1), path, nrow=nrow, padding=2)
             if not prefix:
                 self.last_path = path

@@ -10,6 +10,8 @@ from lightning.pytorch import LightningDataModule
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
+from ganzoo.batch import Batch
+
 DATA_ENV = "GANZOO_DATA"
 
 
@@ -89,7 +91,6 @@ class GANDataModule(LightningDataModule):
         )
 
     def on_after_batch_transfer(self, batch, dataloader_idx: int):  # noqa: ANN001
-        """Images travel as uint8 and become float [-1, 1] on the device."""
-        if isinstance(batch, (tuple, list)):
-            return type(batch)([to_unit_range(batch[0]), *batch[1:]])
-        return to_unit_range(batch)
+        """Images travel as uint8 and become float [-1, 1] on the device, in a named ``Batch``."""
+        batch = Batch.from_loader(batch)
+        return batch.with_images(to_unit_range(batch.images))

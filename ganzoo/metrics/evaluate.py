@@ -81,17 +81,28 @@ def sample_real(datamodule: Any, num_samples: int, seed: int) -> Tensor:
 
 @torch.no_grad()
 def sample_generated(
-    model: nn.Module, num_samples: int, seed: int, batch_size: int = 200, averaged: bool = True
+    model: nn.Module,
+    num_samples: int,
+    seed: int,
+    batch_size: int = 200,
+    averaged: bool = True,
+    labels: Tensor | None = None,
 ) -> Tensor:
-    """``num_samples`` generated samples from a seeded noise stream, on the CPU (images as uint8).
+    """``num_samples`` generated samples from a seeded latent stream, on the CPU (images as uint8).
 
-    From the averaged generator when the model has one, unless ``averaged=False``.
+    From the averaged generator when the model has one, unless ``averaged=False``; ``labels`` (one per
+    sample) for conditional models.
     """
     rng = torch.Generator().manual_seed(seed)
     out = []
     kwargs = {} if averaged else {"averaged": False}
     for start in range(0, num_samples, batch_size):
-        samples = model.sample_from(model.sample_noise(min(batch_size, num_samples - start), rng), **kwargs).cpu()
+        n = min(batch_size, num_samples - start)
+        if labels is None:
+            latent = model.sample_latent(n, rng) if hasattr(model, "sample_latent") else model.sample_noise(n, rng)
+        else:
+            latent = model.sample_latent(n, rng, labels=labels[start : start + n])
+        samples = model.sample_from(latent, **kwargs).cpu()
         out.append(to_uint8(samples) if samples.ndim == 4 else samples.float())
     return torch.cat(out)
 

@@ -1,10 +1,16 @@
-"""One LightningModule per GAN variant, and the registry that names them."""
+"""One LightningModule per variant, and the registry that names them.
 
+``GenerativeModule`` (sampling, averaging, checkpoints) ← ``AdversarialModule`` (named networks and
+optimizer groups, DDP, NaN guard) ← ``GANModule`` (the n_critic loop) ← the variants.
+"""
+
+from ganzoo.models.adversarial import AdversarialModule
 from ganzoo.models.base import GANModule
 from ganzoo.models.began import BEGAN
 from ganzoo.models.dcgan import DCGAN
 from ganzoo.models.dragan import DRAGAN
 from ganzoo.models.gan import GAN
+from ganzoo.models.generative import GenerativeModule
 from ganzoo.models.lsgan import LSGAN
 from ganzoo.models.sngan import SNGAN
 from ganzoo.models.unrolled import UnrolledGAN
@@ -12,7 +18,7 @@ from ganzoo.models.wgan import WGAN
 from ganzoo.models.wgan_gp import WGANGP
 
 # name → class: adding a variant is a model file, a config, a test and one line here.
-MODELS: dict[str, type[GANModule]] = {
+MODELS: dict[str, type[GenerativeModule]] = {
     "gan": GAN,
     "dcgan": DCGAN,
     "wgan": WGAN,
@@ -24,4 +30,7 @@ MODELS: dict[str, type[GANModule]] = {
     "unrolled_gan": UnrolledGAN,
 }
 
-__all__ = ["BEGAN", "DCGAN", "DRAGAN", "GAN", "GANModule", "LSGAN", "MODELS", "SNGAN", "UnrolledGAN", "WGAN", "WGANGP"]
+__all__ = [
+    "BEGAN", "DCGAN", "DRAGAN", "GAN", "LSGAN", "MODELS", "SNGAN", "WGAN", "WGANGP",
+    "AdversarialModule", "GANModule", "GenerativeModule", "UnrolledGAN",
+]  # fmt: skip

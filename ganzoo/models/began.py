@@ -49,8 +49,9 @@ class BEGAN(GANModule):
         return losses.began_reconstruction_loss(x, self.discriminate(x))
 
     def training_step(self, batch: Any, batch_idx: int) -> None:
-        g_opt, d_opt = self.optimizers()
+        g_opt, d_opt = self.optimizer("generator"), self.optimizer("discriminator")
         (real,) = self.real_batches(batch)
+        real = real.images
         with self.training_network("discriminator", d_opt):
             with torch.no_grad():
                 fake = self.generate(self.sample_noise(len(real)))

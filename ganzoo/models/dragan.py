@@ -2,17 +2,18 @@
 
 The GAN game plus a gradient penalty around the real data: D minimises
 ``L_D + λ·E[(‖∇D(x̂)‖₂ - 1)²]`` with ``x̂ = αx + (1-α)(x + 0.5·std(x)·u)``, u ~ U[0, 1], λ = 10.
+A preset of ``GAN(regularizers=[GradientPenalty(λ, at=perturbed_reals)])``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from torch import Tensor, nn
+from torch import nn
 
-from ganzoo import losses
 from ganzoo.models.gan import GAN
 from ganzoo.models.wgan_gp import reject_batch_norm
+from ganzoo.regularizers import GradientPenalty
 
 
 class DRAGAN(GAN):
@@ -23,6 +24,8 @@ class DRAGAN(GAN):
         perturbation: the noise scale in units of the batch's standard deviation.
     """
 
+    fixed_options = ("regularizers",)
+
     def __init__(
         self,
         generator: nn.Module,
@@ -32,11 +35,7 @@ class DRAGAN(GAN):
         **kwargs: Any,
     ):
         reject_batch_norm(discriminator, "DRAGAN")
-        super().__init__(generator, discriminator, **kwargs)
+        penalty = GradientPenalty(penalty_weight, at="perturbed_reals", perturbation=perturbation)
+        super().__init__(generator, discriminator, regularizers=[penalty], **kwargs)
         self.penalty_weight = penalty_weight
         self.perturbation = perturbation
-
-    def discriminator_loss(self, real: Tensor, fake: Tensor) -> Tensor:
-        penalty = losses.dragan_penalty(self.discriminate, real, self.perturbation)
-        self.log("gradient_penalty", penalty.detach())
-        return super().discriminator_loss(real, fake) + self.penalty_weight * penalty

@@ -1,9 +1,16 @@
-"""GAN: the original adversarial game (Goodfellow et al. 2014, "Generative Adversarial Nets").
+"""GAN: the adversarial game with a loss and regularisers chosen by the config.
 
-Discriminator: minimise ``-E[log D(x)] - E[log(1 - D(G(z)))]``.
-Generator: the minimax loss ``E[log(1 - D(G(z)))]`` or the non-saturating ``-E[log D(G(z))]``.
-``loss: hinge`` plays the hinge game instead (Lim & Ye 2017): D minimises
-``E[max(0, 1 - D(x))] + E[max(0, 1 + D(G(z)))]`` and G minimises ``-E[D(G(z))]``.
+``loss`` picks the game on D's raw outputs (``ganzoo.losses``):
+
+* ``cross_entropy`` (Goodfellow et al. 2014): D minimises ``-E[log D(x)] - E[log(1 - D(G(z)))]``;
+  G the minimax ``E[log(1 - D(G(z)))]`` or the non-saturating ``-E[log D(G(z))]`` (``generator_loss``).
+* ``hinge`` (Lim & Ye 2017): D ``E[max(0, 1 - D(x))] + E[max(0, 1 + D(G(z)))]``, G ``-E[D(G(z))]``.
+* ``least_squares`` (Mao et al. 2017): D ``½E[(D(x) - 1)²] + ½E[D(G(z))²]``, G ``½E[(D(G(z)) - 1)²]``.
+* ``wasserstein`` (Arjovsky et al. 2017): D ``E[D(G(z))] - E[D(x)]``, G ``-E[D(G(z))]``.
+
+``regularizers`` (``ganzoo.regularizers``) add penalties to D's loss: WGAN-GP is ``wasserstein`` with a
+``GradientPenalty`` at interpolates, DRAGAN ``cross_entropy`` with one at perturbed reals, and any other
+pairing (least squares + R1, hinge + gradient penalty) is a config, not a class.
 """
 
 from __future__ import annotations
@@ -13,15 +20,21 @@ from typing import Any, Literal
 from torch import Tensor, nn
 
 from ganzoo import losses
+from ganzoo.batch import Batch
 from ganzoo.models.base import GANModule
+from ganzoo.regularizers import Regularizer
+
+LOSSES = ("cross_entropy", "hinge", "least_squares", "wasserstein")
+Loss = Literal["cross_entropy", "hinge", "least_squares", "wasserstein"]
 
 
 class GAN(GANModule):
-    """The GAN family of losses on logits.
+    """The GAN family: a loss on logits plus optional discriminator regularisers.
 
     Args:
         generator_loss: ``non_saturating`` (default) or ``minimax``, with the cross-entropy loss.
-        loss: ``cross_entropy`` (the original game) or ``hinge``.
+        loss: ``cross_entropy``, ``hinge``, ``least_squares`` or ``wasserstein``.
+        regularizers: penalties added to the discriminator's loss (e.g. ``GradientPenalty``, ``R1Penalty``).
     """
 
     def __init__(
@@ -29,29 +42,61 @@ class GAN(GANModule):
         generator: nn.Module,
         discriminator: nn.Module,
         generator_loss: Literal["minimax", "non_saturating"] = "non_saturating",
-        loss: Literal["cross_entropy", "hinge"] = "cross_entropy",
+        loss: Loss = "cross_entropy",
+        regularizers: list[Regularizer] | None = None,
         **kwargs: Any,
     ):
         if generator_loss not in losses.GENERATOR_LOSSES:
             raise ValueError(f"generator_loss must be one of {sorted(losses.GENERATOR_LOSSES)}, got {generator_loss!r}")
-        if loss not in ("cross_entropy", "hinge"):
-            raise ValueError(f"loss must be 'cross_entropy' or 'hinge', got {loss!r}")
+        if loss not in LOSSES:
+            raise ValueError(f"loss must be one of {list(LOSSES)}, got {loss!r}")
         super().__init__(generator, discriminator, **kwargs)
         self.generator_loss_name = generator_loss
         self.loss = loss
+        self.regularizers = list(regularizers or [])
 
+    # ----------------------------------------------------------------- the game on D's outputs
     def discriminator_objective(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
         if self.loss == "hinge":
             return losses.hinge_discriminator_loss(real_logits, fake_logits)
+        if self.loss == "least_squares":
+            return losses.least_squares_discriminator_loss(real_logits, fake_logits)
+        if self.loss == "wasserstein":
+            return losses.wasserstein_critic_loss(real_logits, fake_logits)
         return losses.minimax_discriminator_loss(real_logits, fake_logits)
 
     def generator_objective(self, fake_logits: Tensor) -> Tensor:
         if self.loss == "hinge":
             return losses.hinge_generator_loss(fake_logits)
+        if self.loss == "least_squares":
+            return losses.least_squares_generator_loss(fake_logits)
+        if self.loss == "wasserstein":
+            return losses.wasserstein_generator_loss(fake_logits)
         return losses.GENERATOR_LOSSES[self.generator_loss_name](fake_logits)
 
-    def discriminator_loss(self, real: Tensor, fake: Tensor) -> Tensor:
-        return self.discriminator_objective(self.discriminate(real), self.discriminate(fake))
+    # ----------------------------------------------------------------- hooks on batches
+    def score(self, batch: Batch) -> Tensor:
+        """D's output for a batch (conditional models pass its labels too)."""
+        return self.discriminate(batch.images)
 
-    def generator_loss(self, fake: Tensor) -> Tensor:
-        return self.generator_objective(self.discriminate(fake))
+    def critic(self, batch: Batch):  # noqa: ANN201
+        """D as a function of images alone, for penalties on points between batches (labels: ``batch``'s)."""
+        return self.discriminate
+
+    def regularization(self, real: Batch, fake: Batch) -> Tensor | float:
+        total: Tensor | float = 0.0
+        for regularizer in self.regularizers:
+            penalty = regularizer.penalty(self.critic(real), real.images, fake.images)
+            self.log(regularizer.name, penalty.detach())
+            total = total + regularizer.weight * penalty
+        return total
+
+    def discriminator_loss(self, real: Batch, fake: Batch) -> Tensor:
+        real_logits, fake_logits = self.score(real), self.score(fake)
+        if self.loss == "wasserstein":
+            self.log("wasserstein_estimate", (real_logits.mean() - fake_logits.mean()).detach())
+        loss = self.discriminator_objective(real_logits, fake_logits)
+        return loss + self.regularization(real, fake) if self.regularizers else loss
+
+    def generator_loss(self, fake: Batch, real: Batch) -> Tensor:
+        return self.generator_objective(self.score(fake))

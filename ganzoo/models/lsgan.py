@@ -1,7 +1,8 @@
 """LSGAN (Mao et al. 2017, "Least Squares Generative Adversarial Networks").
 
 D minimises ``½E[(D(x) - b)²] + ½E[(D(G(z)) - a)²]``; G minimises ``½E[(D(G(z)) - c)²]``.
-With a = 0, b = 1, c = 1 (the paper's 0-1 coding) G pulls fakes toward the real label.
+With a = 0, b = 1, c = 1 (the paper's 0-1 coding) G pulls fakes toward the real label; that coding is
+``GAN(loss=least_squares)``, and this preset adds the choice of a, b and c.
 """
 
 from __future__ import annotations
@@ -11,20 +12,22 @@ from typing import Any
 from torch import Tensor, nn
 
 from ganzoo import losses
-from ganzoo.models.base import GANModule
+from ganzoo.models.gan import GAN
 
 
-class LSGAN(GANModule):
+class LSGAN(GAN):
     """Least-squares GAN with targets a (fake), b (real) and c (what G wants for fakes)."""
+
+    fixed_options = ("loss", "generator_loss")
 
     def __init__(
         self, generator: nn.Module, discriminator: nn.Module, a: float = 0.0, b: float = 1.0, c: float = 1.0, **kwargs: Any
     ):
-        super().__init__(generator, discriminator, **kwargs)
+        super().__init__(generator, discriminator, loss="least_squares", **kwargs)
         self.a, self.b, self.c = a, b, c
 
-    def discriminator_loss(self, real: Tensor, fake: Tensor) -> Tensor:
-        return losses.least_squares_discriminator_loss(self.discriminate(real), self.discriminate(fake), self.a, self.b)
+    def discriminator_objective(self, real_scores: Tensor, fake_scores: Tensor) -> Tensor:
+        return losses.least_squares_discriminator_loss(real_scores, fake_scores, self.a, self.b)
 
-    def generator_loss(self, fake: Tensor) -> Tensor:
-        return losses.least_squares_generator_loss(self.discriminate(fake), self.c)
+    def generator_objective(self, fake_scores: Tensor) -> Tensor:
+        return losses.least_squares_generator_loss(fake_scores, self.c)

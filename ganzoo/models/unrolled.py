@@ -17,6 +17,7 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call
 
+from ganzoo.batch import Batch
 from ganzoo.models.gan import GAN
 
 
@@ -36,25 +37,21 @@ class UnrolledGAN(GAN):
             raise ValueError(f"unrolling_steps must be ≥ 0, got {unrolling_steps}")
         super().__init__(generator, discriminator, generator_loss=generator_loss, loss=loss, **kwargs)
         self.unrolling_steps = unrolling_steps
-        self._last_real: Tensor | None = None
 
-    def discriminator_loss(self, real: Tensor, fake: Tensor) -> Tensor:
-        self._last_real = real
-        return super().discriminator_loss(real, fake)
-
-    def generator_loss(self, fake: Tensor) -> Tensor:
-        if self.unrolling_steps == 0 or self._last_real is None:
-            return super().generator_loss(fake)
-        weights = self.unrolled_discriminator_weights(self._last_real, fake)
+    def generator_loss(self, fake: Batch, real: Batch) -> Tensor:
+        """G's loss against D unrolled K steps on this step's last real minibatch and these fakes."""
+        if self.unrolling_steps == 0:
+            return super().generator_loss(fake, real)
+        weights = self.unrolled_discriminator_weights(real.images, fake.images)
         buffers = dict(self.discriminator.named_buffers())
-        return self.generator_objective(functional_call(self.discriminator, (weights, buffers), (fake,)))
+        return self.generator_objective(functional_call(self.discriminator, (weights, buffers), (fake.images,)))
 
     def unrolled_discriminator_weights(self, real: Tensor, fake: Tensor) -> dict[str, Tensor]:
         """θ_D^K as a differentiable function of ``fake`` (hence of θ_G), starting from D's weights."""
         names = [name for name, _ in self.discriminator.named_parameters()]
         weights = {name: p.detach().requires_grad_(True) for name, p in self.discriminator.named_parameters()}
         buffers = dict(self.discriminator.named_buffers())
-        optimizer = self.optimizers()[1].optimizer
+        optimizer = self.optimizer("discriminator").optimizer
         group = optimizer.param_groups[0]
         state = [optimizer.state.get(p, {}) for p in self.discriminator.parameters()]
         adam = isinstance(optimizer, torch.optim.Adam) and all("exp_avg" in s for s in state)

@@ -2,7 +2,7 @@
 
 Critic (linear output): minimise ``E[D(G(z))] - E[D(x)]``; after every critic update every critic
 weight is clipped to ``[-c, c]`` (c = 0.01). Generator: minimise ``-E[D(G(z))]``.
-RMSProp with lr 5e-5 and n_critic = 5, as in the paper's Algorithm 1.
+RMSProp with lr 5e-5 and n_critic = 5, as in the paper's Algorithm 1. ``GAN(loss=wasserstein)`` plus clipping.
 """
 
 from __future__ import annotations
@@ -11,18 +11,20 @@ from typing import Any
 
 import torch
 from lightning.pytorch.cli import OptimizerCallable
-from torch import Tensor, nn
+from torch import nn
 
-from ganzoo import losses
-from ganzoo.models.base import GANModule, rmsprop
+from ganzoo.models.gan import GAN
+from ganzoo.models.hparams import rmsprop
 
 
-class WGAN(GANModule):
+class WGAN(GAN):
     """Wasserstein GAN with weight clipping.
 
     Args:
         clip_value: c, the bound on every critic parameter.
     """
+
+    fixed_options = ("loss", "generator_loss")
 
     def __init__(
         self,
@@ -39,20 +41,13 @@ class WGAN(GANModule):
         super().__init__(
             generator,
             discriminator,
+            loss="wasserstein",
             g_optimizer=g_optimizer or rmsprop(5e-5),
             d_optimizer=d_optimizer or rmsprop(5e-5),
             n_critic=n_critic,
             **kwargs,
         )
         self.clip_value = clip_value
-
-    def discriminator_loss(self, real: Tensor, fake: Tensor) -> Tensor:
-        real_scores, fake_scores = self.discriminate(real), self.discriminate(fake)
-        self.log("wasserstein_estimate", (real_scores.mean() - fake_scores.mean()).detach())
-        return losses.wasserstein_critic_loss(real_scores, fake_scores)
-
-    def generator_loss(self, fake: Tensor) -> Tensor:
-        return losses.wasserstein_generator_loss(self.discriminate(fake))
 
     @torch.no_grad()
     def after_discriminator_step(self) -> None:

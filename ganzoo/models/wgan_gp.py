@@ -3,6 +3,7 @@
 Critic: minimise ``E[D(G(z))] - E[D(x)] + λ·E[(‖∇D(x̂)‖₂ - 1)²]`` on ``x̂ = αx + (1-α)G(z)``, α ~ U[0, 1]
 per sample; λ = 10. Generator: minimise ``-E[D(G(z))]``. Adam(1e-4, β = (0, 0.9)), n_critic = 5.
 The critic must not use BatchNorm (the penalty is per sample); the penalty is computed in float32.
+A preset of ``GAN(loss=wasserstein, regularizers=[GradientPenalty(λ, at=interpolates)])``.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from lightning.pytorch.cli import OptimizerCallable
-from torch import Tensor, nn
+from torch import nn
 
-from ganzoo import losses
-from ganzoo.models.base import GANModule, adam
+from ganzoo.models.gan import GAN
+from ganzoo.models.hparams import adam
+from ganzoo.regularizers import GradientPenalty
 
 
 def reject_batch_norm(discriminator: nn.Module, variant: str) -> None:
@@ -25,12 +27,14 @@ def reject_batch_norm(discriminator: nn.Module, variant: str) -> None:
         )
 
 
-class WGANGP(GANModule):
+class WGANGP(GAN):
     """Wasserstein GAN with gradient penalty.
 
     Args:
         gp_weight: λ, the weight of the gradient penalty.
     """
+
+    fixed_options = ("loss", "regularizers", "generator_loss")
 
     def __init__(
         self,
@@ -46,18 +50,11 @@ class WGANGP(GANModule):
         super().__init__(
             generator,
             discriminator,
+            loss="wasserstein",
+            regularizers=[GradientPenalty(gp_weight, at="interpolates")],
             g_optimizer=g_optimizer or adam(1e-4, (0.0, 0.9)),
             d_optimizer=d_optimizer or adam(1e-4, (0.0, 0.9)),
             n_critic=n_critic,
             **kwargs,
         )
         self.gp_weight = gp_weight
-
-    def discriminator_loss(self, real: Tensor, fake: Tensor) -> Tensor:
-        real_scores, fake_scores = self.discriminate(real), self.discriminate(fake)
-        penalty = losses.gradient_penalty(self.discriminate, real, fake)
-        self.log_dict({"gradient_penalty": penalty.detach(), "wasserstein_estimate": (real_scores.mean() - fake_scores.mean()).detach()})
-        return losses.wasserstein_critic_loss(real_scores, fake_scores) + self.gp_weight * penalty
-
-    def generator_loss(self, fake: Tensor) -> Tensor:
-        return losses.wasserstein_generator_loss(self.discriminate(fake))

@@ -1,0 +1,46 @@
+"""A named batch: what a training step receives, whatever the data or the model.
+
+``images`` are always there (2D points for the toy mixtures); ``labels`` where the data has classes
+(for generated batches: the labels the generator was asked for, or InfoGAN's categorical code);
+``codes`` for InfoGAN's continuous codes of generated samples. Translation data will add fields
+(a paired target, a domain) here, so every model and loss hook speaks of one type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from torch import Tensor
+
+
+@dataclass
+class Batch:
+    images: Tensor
+    labels: Tensor | None = None
+    codes: Tensor | None = None
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def chunk(self, n: int) -> list[Batch]:
+        """``n`` equal minibatches along the first dimension (every field split alike)."""
+        parts = {f.name: getattr(self, f.name) for f in fields(self)}
+        split = {k: (v.chunk(n) if v is not None else [None] * n) for k, v in parts.items()}
+        return [Batch(**{k: split[k][i] for k in parts}) for i in range(n)]
+
+    def with_images(self, images: Tensor) -> Batch:
+        return replace(self, images=images)
+
+    @classmethod
+    def from_loader(cls, batch: Any) -> Batch:
+        """A loader's batch as a ``Batch``: a tensor (images), an (images, labels) pair, a dict, or a Batch."""
+        if isinstance(batch, Batch):
+            return batch
+        if isinstance(batch, dict):
+            return cls(**batch)
+        if isinstance(batch, (tuple, list)):
+            if not 1 <= len(batch) <= 2:
+                raise ValueError(f"a batch sequence must be (images,) or (images, labels), got {len(batch)} items")
+            return cls(*batch)
+        return cls(batch)

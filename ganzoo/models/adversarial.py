@@ -1,0 +1,212 @@
+"""The adversarial base: networks by name, optimizers by named group, one update rule, the NaN guard.
+
+A model lists its networks in ``network_names`` (each an attribute, so state-dict keys stay
+``generator.*``/``discriminator.*``) and its optimizer groups in ``optimizer_groups``: a group name →
+the networks one optimizer updates (CycleGAN: ``generators`` over both generators). ``training_network``
+makes a group trainable and routes calls to its networks through their own DDP wrappers
+(``ganzoo.distributed.GANDDPStrategy``); ``update`` is zero_grad → backward → clip → step.
+
+Budgets are generator steps: only the ``counted_group``'s optimizer steps advance ``global_step``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, ClassVar, Literal
+
+import torch
+from torch import Tensor, nn
+
+from ganzoo.models.generative import GenerativeModule, eval_mode, fmt_shape
+from ganzoo.models.hparams import adam, warn_if_schedule_does_not_match
+
+
+def _do_nothing() -> None:
+    return None
+
+
+class AdversarialModule(GenerativeModule):
+    """Named networks trained by alternating updates of named optimizer groups (manual optimization).
+
+    Args:
+        optimizers: group name → optimizer factory (default Adam(2e-4, β = (0.5, 0.999))).
+        lr_schedulers: group name → scheduler factory, stepped once per generator step.
+        gradient_clip_val, gradient_clip_algorithm: clip each group's gradients before its update.
+    """
+
+    network_names: ClassVar[tuple[str, ...]] = ("generator", "discriminator")
+    optimizer_groups: ClassVar[dict[str, tuple[str, ...]]] = {"generator": ("generator",), "discriminator": ("discriminator",)}
+    counted_group: ClassVar[str] = "generator"
+
+    def __init__(
+        self,
+        optimizers: dict[str, Callable | None],
+        lr_schedulers: dict[str, Callable | None],
+        gradient_clip_val: float | None = None,
+        gradient_clip_algorithm: Literal["norm", "value"] = "norm",
+    ):
+        super().__init__()
+        self.automatic_optimization = False
+        self.optimizer_factories = {group: optimizers.get(group) or adam() for group in self.optimizer_groups}
+        self.scheduler_factories = {group: lr_schedulers.get(group) for group in self.optimizer_groups}
+        self.gradient_clip_val = gradient_clip_val
+        self.gradient_clip_algorithm = gradient_clip_algorithm
+        # Set by GANDDPStrategy: each network wrapped in its own DDP. A plain dict, so the wrappers are not
+        # submodules and never enter the state dict.
+        self.ddp_networks: dict[str, nn.Module] = {}
+        self._networks_in_training: tuple[str, ...] = ()
+        self._losses_finite: dict[str, Tensor] = {}
+        self.discriminator_trained = True  # False when loaded from a generator-only (shipped) file
+
+    @property
+    def networks(self) -> dict[str, nn.Module]:
+        """Name → network, in ``network_names`` order."""
+        return {name: getattr(self, name) for name in self.network_names}
+
+    def network(self, name: str) -> nn.Module:
+        """The network ``name``, through its DDP wrapper while its group is being trained."""
+        if name in self._networks_in_training and torch.is_grad_enabled():
+            return self.ddp_networks.get(name) or getattr(self, name)
+        return getattr(self, name)
+
+    def optimizer(self, group: str) -> Any:
+        """The (Lightning-wrapped) optimizer of a named group."""
+        return self.optimizers()[list(self.optimizer_groups).index(group)]
+
+    def mark_generator_only(self) -> None:
+        self.discriminator_trained = False
+
+    # ----------------------------------------------------------------- optimizers
+    def configure_optimizers(self) -> Any:
+        optimizers, schedulers = [], []
+        for group, names in self.optimizer_groups.items():
+            parameters = [p for name in names for p in getattr(self, name).parameters()]
+            optimizers.append(self.optimizer_factories[group](parameters))
+        for group, optimizer in zip(self.optimizer_groups, optimizers):
+            if self.scheduler_factories[group] is not None:
+                schedulers.append(self.scheduler_factories[group](optimizer))
+        max_steps = self._trainer.max_steps if self._trainer is not None else -1
+        for scheduler in schedulers:
+            warn_if_schedule_does_not_match(scheduler, max_steps)
+        return optimizers, schedulers
+
+    def step_lr_schedulers(self) -> None:
+        schedulers = self.lr_schedulers()
+        if schedulers is None:
+            return
+        for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:
+            scheduler.step()
+
+    @contextmanager
+    def training_network(self, group: str, optimizer: Any) -> Iterator[None]:
+        """Only ``group``'s parameters require grad, and calls to its networks go through their DDP wrappers."""
+        self._networks_in_training = self.optimizer_groups[group]
+        self.toggle_optimizer(optimizer)
+        try:
+            yield
+        finally:
+            self.untoggle_optimizer(optimizer)
+            self._networks_in_training = ()
+
+    def update(self, optimizer: Any, loss: Tensor, group: str) -> None:
+        """zero_grad → backward → optional clipping → step, noting whether the loss was finite."""
+        self._record_finite(group, loss)
+        optimizer.zero_grad(set_to_none=True)
+        self.manual_backward(loss)
+        if self.gradient_clip_val:
+            self.clip_gradients(
+                optimizer, gradient_clip_val=self.gradient_clip_val, gradient_clip_algorithm=self.gradient_clip_algorithm
+            )
+        if group == self.counted_group:
+            optimizer.step()
+        else:
+            self._step_uncounted(optimizer)
+
+    @staticmethod
+    def _step_uncounted(optimizer: Any) -> None:
+        """Step without advancing ``global_step`` (Lightning counts every optimizer step there).
+
+        The precision plugin (e.g. 16-mixed's gradient scaler) still runs; only Lightning's
+        progress counter, which its manual loop hooks onto the optimizer, is bypassed.
+        """
+        hooks = optimizer._on_before_step, optimizer._on_after_step
+        optimizer._on_before_step = optimizer._on_after_step = _do_nothing
+        try:
+            optimizer.step()
+        finally:
+            optimizer._on_before_step, optimizer._on_after_step = hooks
+
+    def log_step(self, **values: Tensor) -> None:
+        """Log this step's values, on the progress bar when one is shown (a bar reads them every step)."""
+        on_bar = self._trainer is not None and self.trainer.progress_bar_callback is not None
+        self.log_dict({name: value.detach() for name, value in values.items()}, prog_bar=on_bar)
+
+    # ----------------------------------------------------------------- NaN guard
+    # A non-finite loss must stop training before the next checkpoint is written. Checking it with
+    # `if not torch.isfinite(loss)` would stall a GPU twice per step, so the flags stay on the device
+    # and are read at the end of every step on the CPU, every log_every_n_steps on accelerators,
+    # and always before a checkpoint is saved.
+    def _record_finite(self, group: str, loss: Tensor) -> None:
+        finite = torch.isfinite(loss.detach())
+        previous = self._losses_finite.get(group)
+        self._losses_finite[group] = finite if previous is None else previous & finite
+
+    def check_losses_finite(self) -> None:
+        """Raise ``FloatingPointError`` if a loss was NaN or infinite since the last check."""
+        for group, finite in self._losses_finite.items():
+            if not bool(finite):
+                raise FloatingPointError(
+                    f"The {group} loss became NaN or infinite by generator step {self.global_step}; training "
+                    "stopped before saving, so the last checkpoint is intact. Lower the learning rates, set "
+                    "--model.init_args.gradient_clip_val, or use --trainer.precision 32."
+                )
+        self._losses_finite.clear()
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        interval = self.trainer.log_every_n_steps if self._trainer is not None else 1
+        if self.device.type == "cpu" or self.global_step % max(interval, 1) == 0:
+            self.check_losses_finite()
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self.check_losses_finite()
+        super().on_save_checkpoint(checkpoint)
+
+    # ----------------------------------------------------------------- boundaries
+    def setup(self, stage: str) -> None:
+        if self._trainer is None:
+            return
+        from lightning.pytorch.strategies import DDPStrategy
+
+        strategy = self.trainer.strategy
+        if isinstance(strategy, DDPStrategy) and not getattr(strategy, "wraps_each_network", False):
+            raise ValueError(
+                f"{type(self).__name__} trains its networks with separate updates, which Lightning's DDPStrategy "
+                "(one DDP around the whole module) cannot sync. Use strategy=ganzoo.distributed.GANDDPStrategy() "
+                "(the ganzoo command line does this for --trainer.strategy ddp)."
+            )
+        datamodule = getattr(self.trainer, "datamodule", None)
+        data_shape = getattr(datamodule, "data_shape", None)
+        if data_shape is not None:
+            self.check_data_shape(tuple(data_shape))
+        self.check_data_classes(getattr(datamodule, "num_classes", None))
+
+    def check_data_classes(self, num_classes: int | None) -> None:
+        """Conditional models check that the data has labels, as many classes as they expect."""
+
+    def check_data_shape(self, data_shape: tuple[int, ...]) -> None:
+        """Fail at setup, naming both shapes, when the data and the networks disagree."""
+        with eval_mode(self.discriminator):
+            self.check_generator_shape(data_shape)
+        with torch.no_grad(), eval_mode(self.generator, self.discriminator):
+            try:
+                self.probe_discriminator(torch.zeros(2 * getattr(self.discriminator, "pack", 1), *data_shape))
+            except RuntimeError as err:
+                raise ValueError(
+                    f"The discriminator does not accept the data's shape {fmt_shape(data_shape)}: set its "
+                    f"image_size/channels to match. ({str(err).splitlines()[0]})"
+                ) from None
+
+    def probe_discriminator(self, x: Tensor) -> None:
+        """Run the discriminator once on zeros shaped like the data (conditional models add labels)."""
+        self.discriminator(x)

@@ -1,0 +1,70 @@
+"""Discriminator regularisers that compose with any GAN loss from the config.
+
+Each adds ``weight × penalty`` to the discriminator's loss; the penalty functions themselves live in
+``ganzoo.losses``. A regulariser receives the critic as a function of images (for a conditional
+discriminator, with the real labels bound), the real and the fake batch:
+
+```yaml
+model:
+  class_path: ganzoo.models.GAN
+  init_args:
+    loss: least_squares
+    regularizers:
+      - class_path: ganzoo.regularizers.GradientPenalty
+        init_args: {weight: 10.0, at: interpolates}
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+from torch import Tensor
+
+from ganzoo import losses
+
+
+class Regularizer:
+    """Base: ``weight · penalty(critic, real, fake)``; ``name`` is what the training log calls it."""
+
+    name = "penalty"
+
+    def __init__(self, weight: float = 10.0):
+        if weight < 0:
+            raise ValueError(f"a regulariser's weight must be ≥ 0, got {weight}")
+        self.weight = weight
+
+    def penalty(self, critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor) -> Tensor:
+        raise NotImplementedError
+
+
+class GradientPenalty(Regularizer):
+    """``λ·E[(‖∇ₓD(x̂)‖₂ − 1)²]`` at ``interpolates`` (WGAN-GP, Gulrajani et al. 2017: x̂ = αx + (1−α)G(z),
+    α per sample) or ``perturbed_reals`` (DRAGAN, Kodali et al. 2017: x̂ = αx + (1−α)(x + c·std(x)·u),
+    c = ``perturbation``)."""
+
+    name = "gradient_penalty"
+
+    def __init__(
+        self, weight: float = 10.0, at: Literal["interpolates", "perturbed_reals"] = "interpolates", perturbation: float = 0.5
+    ):
+        super().__init__(weight)
+        if at not in ("interpolates", "perturbed_reals"):
+            raise ValueError(f"GradientPenalty.at must be 'interpolates' or 'perturbed_reals', got {at!r}")
+        self.at = at
+        self.perturbation = perturbation
+
+    def penalty(self, critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor) -> Tensor:
+        if self.at == "interpolates":
+            return losses.gradient_penalty(critic, real, fake)
+        return losses.dragan_penalty(critic, real, self.perturbation)
+
+
+class R1Penalty(Regularizer):
+    """R1 (Mescheder et al. 2018): ``(γ/2)·E‖∇ₓD(x)‖²`` at the real data; ``weight`` is γ."""
+
+    name = "r1_penalty"
+
+    def penalty(self, critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor) -> Tensor:
+        return 0.5 * losses.r1_penalty(critic, real)
