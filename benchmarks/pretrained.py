@@ -17,6 +17,7 @@ import argparse
 import json
 import platform
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -38,6 +39,12 @@ ENTRIES = {
         "config": "configs/dcgan/fashion_mnist.yaml", "data": "fashion-mnist", "features": "fashion-mnist-cnn"},
     "wgan-gp-mnist": {"config": "configs/wgan_gp/mnist.yaml", "data": "mnist", "features": "mnist-cnn"},
     "gan-ring8": {"config": "configs/gan/ring8.yaml", "data": "ring8", "features": None},
+    "cgan-mnist": {"config": "configs/cgan/mnist.yaml", "data": "mnist", "features": "mnist-cnn",
+                   "metrics": IMAGE_METRICS + ",label_accuracy,intra_fid"},
+    "acgan-mnist": {"config": "configs/acgan/mnist.yaml", "data": "mnist", "features": "mnist-cnn",
+                    "metrics": IMAGE_METRICS + ",label_accuracy,intra_fid"},
+    "infogan-mnist": {"config": "configs/infogan/mnist.yaml", "data": "mnist", "features": "mnist-cnn",
+                      "metrics": IMAGE_METRICS + ",matched_accuracy,mutual_information"},
 }  # fmt: skip
 
 
@@ -76,6 +83,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=None, help="generator steps (default: the config's)")
     parser.add_argument("--num_samples", type=int, default=10000)
     parser.add_argument("--dry_run", action="store_true", help="score and print, but do not register")
+    parser.add_argument("--seed", type=int, default=None, help="seed_everything (default: the config's)")
+    parser.add_argument("--keep", default=None, help="also copy the final checkpoint and last grid into this folder")
     args = parser.parse_args()
     entry = ENTRIES[args.name]
     with tempfile.TemporaryDirectory() as run_dir:
@@ -84,6 +93,8 @@ def main() -> None:
             fit += ["--data.init_args.data_dir", args.data_dir]
         if args.steps:
             fit += ["--trainer.max_steps", str(args.steps)]
+        if args.seed is not None:
+            fit += ["--seed_everything", str(args.seed)]
         command = "python -m ganzoo " + shlex.join(fit)
         fit += ["--trainer.default_root_dir", run_dir, "--trainer.enable_progress_bar", "false"]
         start = time.perf_counter()
@@ -93,12 +104,19 @@ def main() -> None:
         model = ganzoo.load(checkpoint)
         options = {"data": entry["data"], "data_dir": args.data_dir, "num_samples": args.num_samples}
         if entry["features"]:
-            options.update(features=entry["features"], metrics=IMAGE_METRICS)
+            options.update(features=entry["features"], metrics=entry.get("metrics", IMAGE_METRICS))
         else:
             options.update(metrics="modes", num_samples=2500)
         scores = {"averaged": evaluate(model, **options)}
         if model.averaged_generator is not None:
             scores["raw"] = evaluate(model, averaged=False, **options)
+        if args.keep:
+            keep = Path(args.keep)
+            keep.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(checkpoint, keep / "last.ckpt")
+            shutil.copyfile(max(Path(run_dir).rglob("samples/step_*.png")), keep / "grid.png")
+            (keep / "scores.json").write_text(json.dumps({"command": command, "wall_seconds": round(wall, 1),
+                                                          "scores": scores}, indent=2, default=str) + "\n")  # fmt: skip
         card = {
             "class": type(model).__name__,
             "command": command,
@@ -107,8 +125,8 @@ def main() -> None:
             "wall_seconds": round(wall, 1),
             "hardware": hardware(),
             "evaluated": f"ganzoo evaluate --data {entry['data']} --features {entry['features']} "
-            f"--num_samples {options['num_samples']} --split train --seed 0",
-            "scores": {k: {m: v for m, v in s.items() if isinstance(v, (int, float)) and m not in ("seed", "seconds")}
+            f"--metrics {options['metrics']} --num_samples {options['num_samples']} --split train --seed 0",
+            "scores": {k: {m: v for m, v in s.items() if isinstance(v, (int, float, list)) and m not in ("seed", "seconds")}
                        for k, s in scores.items()},
         }  # fmt: skip
         print(json.dumps(card, indent=2))

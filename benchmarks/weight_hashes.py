@@ -1,6 +1,6 @@
 """SHA-256 of the weights after seeded 200-step runs, and of shipped models' samples: a refactor keeps both.
 
-    python benchmarks/weight_hashes.py [--steps 200] [--out FILE]
+    python benchmarks/weight_hashes.py [--steps 200] [--out FILE] [--root CHECKOUT]
 
 Runs each config below through ``python -m ganzoo fit`` (seed 0, no logger) and hashes every tensor of
 the final state dict (generator, discriminator, averaged generator) in key order, then loads every
@@ -26,6 +26,12 @@ CONFIGS = {
     "wgan-gp ring8": "configs/wgan_gp/ring8.yaml",
     "began ring8": "configs/began/ring8.yaml",
     "unrolled ring8": "configs/unrolled_gan/ring8.yaml",
+    "dragan ring8": "configs/dragan/ring8.yaml",
+    "lsgan ring8": "configs/lsgan/ring8.yaml",
+    "wgan ring8": "configs/wgan/ring8.yaml",
+    "sngan ring8": "configs/sngan/ring8.yaml",
+    "pacgan ring8": "configs/pacgan/ring8.yaml",
+    "minibatch ring8": "configs/minibatch/ring8.yaml",
 }
 
 
@@ -37,13 +43,13 @@ def tensor_hash(tensors: dict[str, torch.Tensor]) -> str:
     return digest.hexdigest()[:16]
 
 
-def run_hash(config: str, steps: int) -> dict[str, str]:
+def run_hash(config: str, steps: int, root: Path = ROOT) -> dict[str, str]:
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(
             [sys.executable, "-m", "ganzoo", "fit", "--config", config, "--trainer.max_steps", str(steps),
              "--trainer.logger", "false", "--trainer.default_root_dir", tmp, "--trainer.enable_progress_bar", "false",
              "--seed_everything", "0"],
-            cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=root, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         (ckpt,) = Path(tmp).rglob("*.ckpt")
         state = torch.load(ckpt, map_location="cpu", weights_only=True)["state_dict"]
@@ -59,12 +65,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--out", default=None)
+    parser.add_argument("--root", default=str(ROOT), help="the checkout to run (e.g. a worktree of an older commit)")
     args = parser.parse_args()
+    root = Path(args.root).resolve()
     lines = [f"# weight hashes after {args.steps} seeded generator steps (sha256 prefix)", ""]
     for name, config in CONFIGS.items():
-        hashes = run_hash(config, args.steps)
+        hashes = run_hash(config, args.steps, root)
         lines.append(f"{name:<18} " + "  ".join(f"{k}={v}" for k, v in hashes.items()))
         print(lines[-1], flush=True)
+    sys.path.insert(0, str(root))
     import ganzoo
 
     for card in ganzoo.list_models():

@@ -113,7 +113,12 @@ def sample_command(argv: list[str]) -> list[Path]:
     parser.add_argument("--interpolate", action="store_true", help="rows of spherical latent interpolations")
     parser.add_argument("--steps", type=int, default=10, help="images per interpolation row")
     parser.add_argument("--raw", action="store_true", help="the raw generator, not its average")
-    parser.add_argument("--labels", default=None, help="class labels for conditional models (none are registered yet)")
+    parser.add_argument(
+        "--labels", default=None, help="conditional models: one class (3), a comma list, or 'all' (one row per class)"
+    )
+    parser.add_argument("--traverse", default=None, help="InfoGAN: a continuous code to vary (c1, c2, …), one row per category")
+    parser.add_argument("--range", nargs=2, type=float, default=(-2.0, 2.0), metavar=("LOW", "HIGH"),
+                        help="the traversed code's values (default -2 2; training draws U(-1, 1))")  # fmt: skip
     args = parser.parse_args(argv)
     if args.num < 1 or args.steps < 2:
         parser.error("--num must be ≥ 1 and --steps ≥ 2")
@@ -121,15 +126,12 @@ def sample_command(argv: list[str]) -> list[Path]:
         model = load(args.model)
     except (ValueError, FileNotFoundError, RuntimeError) as err:
         parser.exit(2, f"ganzoo sample: error: {err}\n")
-    if args.labels is not None:
-        parser.exit(2, f"ganzoo sample: error: {type(model).__name__} is not class-conditional; drop --labels\n")
     rng = torch.Generator().manual_seed(args.seed)
-    if args.interpolate:
-        ends = model.sample_noise(2 * args.num, rng).cpu()
-        z = slerp(ends[: args.num], ends[args.num :], torch.linspace(0, 1, args.steps)).transpose(0, 1)
-        z, nrow = z.reshape(-1, z.shape[-1]), args.steps
-    else:
-        z, nrow = model.sample_noise(args.num, rng).cpu(), args.nrow or max(1, int(args.num**0.5))
+    try:
+        z, nrow = sample_latent_for(model, args, rng)
+    except ValueError as err:
+        parser.exit(2, f"ganzoo sample: error: {err}\n")
+    nrow = args.nrow or nrow
     samples = model.sample_from(z, averaged=not args.raw).float().cpu()
     out = Path(args.out)
     written: list[Path] = []
@@ -149,6 +151,54 @@ def sample_command(argv: list[str]) -> list[Path]:
         written.append(out)
     print(f"wrote {written[0] if len(written) == 1 else f'{len(written)} images to {out}'}")
     return written
+
+
+def parse_labels_arg(text: str, num: int, num_classes: int):  # noqa: ANN201
+    """``--labels``: 'all' → (labels with one row per class, row length); '3' or '1,2,3' → (labels, None)."""
+    import torch
+
+    if text == "all":
+        per_class = max(1, num // num_classes)
+        return torch.arange(num_classes).repeat_interleave(per_class), per_class
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise ValueError(f"--labels takes a class, a comma list of classes or 'all', got {text!r}") from None
+    if len(values) not in (1, num):
+        raise ValueError(f"--labels gives {len(values)} classes for --num {num}: give one class or {num}")
+    return torch.tensor(values if len(values) == num else values * num), None
+
+
+def sample_latent_for(model, args, rng):  # noqa: ANN001, ANN201
+    """The latent ``ganzoo sample`` decodes, and the grid's row length (None: square)."""
+    import torch
+
+    conditional = getattr(model, "num_classes", None)
+    if args.labels is not None and not conditional:
+        raise ValueError(f"{type(model).__name__} is not class-conditional; drop --labels")
+    if args.traverse is not None:
+        if not hasattr(model, "traversal_latent"):
+            raise ValueError(f"{type(model).__name__} has no continuous codes to traverse; --traverse is for InfoGAN")
+        code = args.traverse.lower().removeprefix("c")
+        if not code.isdigit():
+            raise ValueError(f"--traverse takes c1, c2, …, got {args.traverse!r}")
+        values = torch.linspace(args.range[0], args.range[1], args.steps)
+        return model.traversal_latent(int(code) - 1, values, rng), args.steps
+    labels, nrow = (None, None) if args.labels is None else parse_labels_arg(args.labels, args.num, conditional)
+    num = len(labels) if labels is not None else args.num
+    if not args.interpolate:
+        if labels is None and conditional:
+            return model.grid_latent(num, rng)  # one row per class
+        latent = model.sample_latent(num, rng) if labels is None else model.sample_latent(num, rng, labels=labels)
+        return latent, nrow or max(1, int(num**0.5))
+    ends = model.sample_latent(2 * num, rng) if labels is None else model.sample_latent(2 * num, rng, labels=labels.repeat(2))
+    z = ends["z"] if isinstance(ends, dict) else ends
+    z = z.cpu()
+    path = slerp(z[:num], z[num:], torch.linspace(0, 1, args.steps)).transpose(0, 1).reshape(-1, z.shape[-1])
+    if not isinstance(ends, dict):
+        return path, args.steps
+    # conditional: the noise moves along each row, the class (and codes) of the row's start stay
+    return {k: (path if k == "z" else v[:num].repeat_interleave(args.steps, 0)) for k, v in ends.items()}, args.steps
 
 
 COMMANDS = {"evaluate": evaluate_command, "sample": sample_command}

@@ -29,6 +29,7 @@ class Regularizer:
     """Base: ``weight · penalty(critic, real, fake)``; ``name`` is what the training log calls it."""
 
     name = "penalty"
+    uses_fakes = True  # False: the penalty looks at real data only
 
     def __init__(self, weight: float = 10.0):
         if weight < 0:
@@ -54,6 +55,7 @@ class GradientPenalty(Regularizer):
             raise ValueError(f"GradientPenalty.at must be 'interpolates' or 'perturbed_reals', got {at!r}")
         self.at = at
         self.perturbation = perturbation
+        self.uses_fakes = at == "interpolates"
 
     def penalty(self, critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor) -> Tensor:
         if self.at == "interpolates":
@@ -65,6 +67,7 @@ class R1Penalty(Regularizer):
     """R1 (Mescheder et al. 2018): ``(γ/2)·E‖∇ₓD(x)‖²`` at the real data; ``weight`` is γ."""
 
     name = "r1_penalty"
+    uses_fakes = False
 
     def penalty(self, critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor) -> Tensor:
         return 0.5 * losses.r1_penalty(critic, real)

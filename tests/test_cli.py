@@ -21,7 +21,7 @@ CONFIGS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "configs").rglob("*.y
 QUIET = ["--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]
 
 
-def write_images(folder: Path, n: int = 40, size: int = 32, classes: int = 2) -> Path:
+def write_images(folder: Path, n: int = 40, size: int = 32, classes: int = 10) -> Path:
     g = torch.Generator().manual_seed(0)
     for i in range(n):
         sub = folder / f"class{i % classes}"

@@ -95,3 +95,30 @@ def test_digits_judge_accepts_real_digits_and_rejects_noise():
     assert digits_confidence(noise)["confident"] < 0.05
     one_digit = real[data.train_set.tensors[1] == 3][:100]
     assert digits_confidence(one_digit)["classes"][3] >= 95
+
+
+# configs/cgan/digits.yaml at 400 generator steps (7 s here), seed 0: measured 98.8% (sample seed 0) and
+# 98.2% (seed 1); 800 steps: 99.8%. Untrained: 10% (chance). A CGAN whose labels never reach G sits at ~10%.
+CGAN_DIGITS_STEPS, CGAN_DIGITS_FLOOR = 400, 0.90
+
+
+def digits_label_accuracy(model, seed: int = 0) -> float:
+    """Share of 500 samples (50 per class) that the digits judge reads as the class they were made for."""
+    from ganzoo.metrics.digits import digits_judge
+
+    labels = torch.arange(10).repeat_interleave(50)
+    samples = model.sample(500, seed=seed, labels=labels).float()
+    predicted = torch.as_tensor(digits_judge(samples.shape[-1]).predict(samples.flatten(1).numpy()))
+    return float((predicted == labels).float().mean())
+
+
+def test_cgan_learns_to_draw_the_digit_it_is_asked_for(tmp_path):
+    """configs/cgan/digits.yaml, seed 0, CGAN_DIGITS_STEPS generator steps: the digits judge agrees with the
+    requested class. An untrained CGAN agrees at chance (~10%).
+    """
+    args = ["fit", "--config", str(ROOT / "configs/cgan/digits.yaml"), *QUIET, "--seed_everything", "0"]
+    args += ["--trainer.default_root_dir", str(tmp_path), "--trainer.logger", "false"]
+    untrained = GanzooCLI(args=[*args, "--trainer.max_steps", "1"]).model
+    assert digits_label_accuracy(untrained) < 0.3
+    trained = GanzooCLI(args=[*args, "--trainer.max_steps", str(CGAN_DIGITS_STEPS)]).model
+    assert digits_label_accuracy(trained) >= CGAN_DIGITS_FLOOR

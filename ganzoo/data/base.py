@@ -65,6 +65,11 @@ class GANDataModule(LightningDataModule):
         """Shape of one sample, e.g. (C, H, W)."""
         raise NotImplementedError
 
+    @property
+    def num_classes(self) -> int | None:
+        """How many classes the labels of the batches take (``None``: no labels). Conditional models check it."""
+        return None
+
     def _real_batches_per_step(self) -> int:
         module = self.trainer.lightning_module if self.trainer is not None else None
         return getattr(module, "n_critic", 1)

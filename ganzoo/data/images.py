@@ -30,6 +30,11 @@ class InMemoryImageDataModule(GANDataModule):
 
     native_size: int = 0
     channels: int = 1
+    classes: int | None = 10  # what the labels count: digits 0-9, clothing types, CIFAR-10 classes
+
+    @property
+    def num_classes(self) -> int | None:
+        return self.classes
 
     def __init__(
         self, image_size: int | None = None, batch_size: int = 64, num_workers: int = 0, data_dir: str | None = None
@@ -160,6 +165,7 @@ class StackedMNISTDataModule(MNISTDataModule):
     random MNIST digits, 1,000 modes. ``length`` stacked images, drawn with ``seed``."""
 
     channels = 3
+    classes = 1000  # the label is the mode, 100·a + 10·b + c
 
     def __init__(
         self,
@@ -244,6 +250,11 @@ class ImageFolderDataModule(GANDataModule):
     @property
     def data_shape(self) -> tuple[int, ...]:
         return (self.channels, self.image_size, self.image_size)
+
+    @property
+    def num_classes(self) -> int | None:
+        """The number of class subfolders (known after ``setup``); ``None`` for a flat folder."""
+        return len(self.train_set.class_index) or None if self.train_set is not None else None
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is None:

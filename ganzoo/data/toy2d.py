@@ -80,6 +80,11 @@ class Toy2DDataModule(GANDataModule):
     def data_shape(self) -> tuple[int, ...]:
         return (2,)
 
+    @property
+    def num_classes(self) -> int:
+        """The labels are the mixture component each point was drawn from."""
+        return len(self.mixture.means)
+
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is None:
             points, modes = self.mixture.sample(self.num_samples, torch.Generator().manual_seed(self.seed))

@@ -22,7 +22,8 @@ from torch import Tensor, nn
 from ganzoo.checkpoints import CheckpointError, load_file
 from ganzoo.metrics.features import extract, get_extractor, load_domain_classifier, module_cache_id, to_uint8
 from ganzoo.metrics.mode_coverage import mixture_mode_coverage, stacked_mnist_mode_coverage
-from ganzoo.metrics.registry import FeatureSet, compute_metrics, parse_metric_names
+from ganzoo.metrics.conditional import CONDITIONAL_METRICS, conditional_scores
+from ganzoo.metrics.registry import METRICS, FeatureSet, compute_metrics, parse_metric_names
 
 CACHE_ENV = "GANZOO_CACHE"
 PREPROCESSING = "uint8 round((x+1)*127.5); real: dataset uint8 resized bilinear+antialias to the model's size"
@@ -71,12 +72,17 @@ def real_datamodule(data: str, data_dir: str | None, output_shape: Sequence[int]
     raise ValueError(f"unknown data {data!r}: use one of {sorted([*IMAGE_DATASETS, *TOY_DATASETS])} or an image folder")
 
 
-def sample_real(datamodule: Any, num_samples: int, seed: int) -> Tensor:
-    """``num_samples`` real samples (uint8 images, or 2D points), a seeded random subset of the dataset."""
+def sample_real(datamodule: Any, num_samples: int, seed: int, with_labels: bool = False) -> Any:
+    """``num_samples`` real samples (uint8 images, or 2D points), a seeded random subset of the dataset;
+    with ``with_labels`` also their labels."""
     datamodule.setup()
     dataset = datamodule.train_set
     order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed))[:num_samples]
-    return dataset_images(dataset, order)
+    if not with_labels:
+        return dataset_images(dataset, order)
+    tensors = getattr(dataset, "tensors", None)
+    labels = tensors[1][order] if tensors is not None else torch.as_tensor([int(dataset[int(i)][1]) for i in order])
+    return dataset_images(dataset, order), labels
 
 
 @torch.no_grad()
@@ -206,7 +212,13 @@ def evaluate(
         result["seconds"] = round(time.perf_counter() - start, 3)
         return result
 
-    feature_names = [n for n in names if n != "modes"]
+    feature_names = [n for n in names if n in METRICS]
+    conditional_names = [n for n in names if n in CONDITIONAL_METRICS]
+    if conditional_names:
+        classifier = get_extractor(features, weights_path).to(device)
+        real = sample_real(datamodule, num_samples, seed, with_labels=True) if "intra_fid" in conditional_names else None
+        n = min(num_samples, len(real[0])) if real is not None else num_samples
+        result.update(conditional_scores(model, conditional_names, classifier, real, n, seed, batch_size, averaged))
     fake_images = None
     if feature_names:
         extractor = get_extractor(features, weights_path).to(device)

@@ -81,15 +81,18 @@ def _one_nn(real: FeatureSet, fake: FeatureSet) -> dict[str, float]:
 def parse_metric_names(names: str | Sequence[str]) -> list[str]:
     """``"fid,kid"`` or ``["fid", "kid"]`` → checked names (``modes`` is handled by evaluation)."""
     items = [n.strip().lower() for n in (names.split(",") if isinstance(names, str) else names) if n.strip()]
-    unknown = [n for n in items if n not in METRICS and n != "modes"]
+    from ganzoo.metrics.conditional import CONDITIONAL_METRICS
+
+    known = [*METRICS, "modes", *CONDITIONAL_METRICS]
+    unknown = [n for n in items if n not in known]
     if unknown or not items:
-        raise ValueError(f"unknown metrics {unknown or names!r}; choose from {sorted([*METRICS, 'modes'])}")
+        raise ValueError(f"unknown metrics {unknown or names!r}; choose from {sorted(known)}")
     return items
 
 
 def compute_metrics(names: list[str], real: FeatureSet, fake: FeatureSet) -> dict[str, float]:
     results: dict[str, float] = {}
     for name in names:
-        if name != "modes":
+        if name in METRICS:
             results.update(METRICS[name](real, fake))
     return results

@@ -4,13 +4,16 @@
 optimizer groups, DDP, NaN guard) ← ``GANModule`` (the n_critic loop) ← the variants.
 """
 
+from ganzoo.models.acgan import ACGAN
 from ganzoo.models.adversarial import AdversarialModule
 from ganzoo.models.base import GANModule
 from ganzoo.models.began import BEGAN
+from ganzoo.models.cgan import CGAN
 from ganzoo.models.dcgan import DCGAN
 from ganzoo.models.dragan import DRAGAN
 from ganzoo.models.gan import GAN
 from ganzoo.models.generative import GenerativeModule
+from ganzoo.models.infogan import InfoGAN
 from ganzoo.models.lsgan import LSGAN
 from ganzoo.models.sngan import SNGAN
 from ganzoo.models.unrolled import UnrolledGAN
@@ -28,9 +31,12 @@ MODELS: dict[str, type[GenerativeModule]] = {
     "sngan": SNGAN,
     "began": BEGAN,
     "unrolled_gan": UnrolledGAN,
+    "cgan": CGAN,
+    "acgan": ACGAN,
+    "infogan": InfoGAN,
 }
 
 __all__ = [
-    "BEGAN", "DCGAN", "DRAGAN", "GAN", "LSGAN", "MODELS", "SNGAN", "WGAN", "WGANGP",
+    "ACGAN", "BEGAN", "CGAN", "DCGAN", "InfoGAN", "DRAGAN", "GAN", "LSGAN", "MODELS", "SNGAN", "WGAN", "WGANGP",
     "AdversarialModule", "GANModule", "GenerativeModule", "UnrolledGAN",
 ]  # fmt: skip

@@ -70,6 +70,22 @@ class DCGANGenerator(nn.Module):
         return self.net(z.view(z.shape[0], self.latent_dim, 1, 1))
 
 
+def discriminator_body(
+    image_size: int, channels: int, base_channels: int, batch_norm: bool = True
+) -> tuple[list[nn.Module], int, int]:
+    """DCGAN's D without its output layer: the layers, their last width and the side of their last map."""
+    start, n_down = _check_size(image_size)
+    width = base_channels
+    layers: list[nn.Module] = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2, True)]
+    for _ in range(n_down - 1):
+        layers += [nn.Conv2d(width, width * 2, 4, 2, 1, bias=not batch_norm)]
+        if batch_norm:
+            layers += [nn.BatchNorm2d(width * 2)]
+        layers += [nn.LeakyReLU(0.2, True)]
+        width *= 2
+    return layers, width, start
+
+
 class DCGANDiscriminator(nn.Module):
     """channels×size×size → stride-2 convs (LeakyReLU 0.2, BatchNorm after the first) → one logit.
 
@@ -94,15 +110,7 @@ class DCGANDiscriminator(nn.Module):
         self.batch_norm = batch_norm
         self.minibatch_kernels = minibatch_kernels
         self.minibatch_kernel_dim = minibatch_kernel_dim
-        start, n_down = _check_size(image_size)
-        width = base_channels
-        layers: list[nn.Module] = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2, True)]
-        for _ in range(n_down - 1):
-            layers += [nn.Conv2d(width, width * 2, 4, 2, 1, bias=not batch_norm)]
-            if batch_norm:
-                layers += [nn.BatchNorm2d(width * 2)]
-            layers += [nn.LeakyReLU(0.2, True)]
-            width *= 2
+        layers, width, start = discriminator_body(image_size, channels, base_channels, batch_norm)
         if minibatch_kernels:
             features = width * start * start
             layers += [
