@@ -65,6 +65,8 @@ def table() -> str:
             shown = (f"FID {averaged['fid']:.3f}, KID {averaged['kid']:.4f}, IS {averaged['is']:.2f}, "
                      f"P {averaged['precision']:.3f} / R {averaged['recall']:.3f}, 1-NN {averaged['one_nn']:.3f}")
             raw_shown = f"FID {raw['fid']:.3f}" if raw else "–"
+            if "label_accuracy" in averaged:
+                shown += f", label accuracy {100 * averaged['label_accuracy']:.2f}%, intra-FID {averaged['intra_fid']:.3f}"
         else:
             shown = f"{averaged['modes']} modes, {100 * averaged['high_quality']:.1f}% high quality"
             raw_shown = "–"

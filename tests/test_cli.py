@@ -21,7 +21,7 @@ CONFIGS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "configs").rglob("*.y
 QUIET = ["--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]
 
 
-def write_images(folder: Path, n: int = 40, size: int = 32, classes: int = 10) -> Path:
+def write_images(folder: Path, n: int = 40, size: int = 32, classes: int = 2) -> Path:
     g = torch.Generator().manual_seed(0)
     for i in range(n):
         sub = folder / f"class{i % classes}"
@@ -39,7 +39,7 @@ def data_overrides(config: str, tmp_path: Path) -> list[str]:
         return ["--data.init_args.data_dir", str(folder), "--data.init_args.download", "false"]
     if "cifar10" in config or "folder" in config:
         # full CIFAR-10 cannot be downloaded here: same model and trainer, images from a folder of the same shape
-        folder = write_images(tmp_path / "images")
+        folder = write_images(tmp_path / "images", classes=10)  # conditional configs need their 10 classes
         return [
             "--data.class_path", "ganzoo.data.ImageFolderDataModule",
             "--data.init_args.data_dir", str(folder),

@@ -99,6 +99,17 @@ def test_labels_change_both_networks_outputs(conditioning):
     assert not torch.allclose(model.discriminator(x, threes), model.discriminator(x, sevens))
 
 
+def test_multiplicative_generator_conditioning_scales_the_noise_by_the_class():
+    torch.manual_seed(0)
+    g = ConditionalDCGANGenerator(8, 10, 4, 16, 1, 8, conditioning="multiply").eval()
+    z = torch.randn(5, 8)
+    assert g.embedding.weight.shape == (10, 8) and g.body.latent_dim == 8
+    assert not torch.allclose(g(z, torch.full((5,), 3)), g(z, torch.full((5,), 7)))
+    with torch.no_grad():
+        g.embedding.weight[2] = 1.0  # e(2) = 1: G(z, 2) is the body on z itself
+    assert torch.allclose(g(z, torch.full((5,), 2)), g.body(z))
+
+
 def test_sample_fixes_labels_and_is_reproducible():
     model = tiny_cgan()
     a, b = model.sample(6, seed=1, labels=2), model.sample(6, seed=1, labels=[2] * 6)

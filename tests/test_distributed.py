@@ -48,12 +48,15 @@ def wgan_gp_with_mlps():
     return WGANGP(MLPGenerator(latent_dim=4, hidden_dims=[32]), MLPDiscriminator(hidden_dims=[32]), n_critic=2)
 
 
-@pytest.mark.parametrize("variant", ["dcgan", "wgan_gp"])
+@pytest.mark.parametrize("variant", ["dcgan", "wgan_gp", "cgan", "infogan"])
 def test_ddp_two_cpu_ranks_keep_identical_parameters(tmp_path, variant):
     # DCGAN: BatchNorm in G and D, the case that breaks DDP's buffer broadcast when done wrong.
     # WGAN-GP: the gradient penalty's double backward through the critic's DDP wrapper.
-    model = tiny_dcgan() if variant == "dcgan" else wgan_gp_with_mlps()
-    data = digits_data(batch_size=16) if variant == "dcgan" else toy_data(batch_size=16)
+    # CGAN: labels through both wrappers; InfoGAN: D's three heads (real/fake, Q's codes) in one wrapper.
+    from test_conditional import tiny_cgan, tiny_infogan
+
+    model = {"dcgan": tiny_dcgan, "wgan_gp": wgan_gp_with_mlps, "cgan": tiny_cgan, "infogan": tiny_infogan}[variant]()
+    data = toy_data(batch_size=16) if variant == "wgan_gp" else digits_data(batch_size=16)
     initial = parameters_of(model)
     t = trainer(
         tmp_path,

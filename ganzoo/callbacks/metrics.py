@@ -1,4 +1,5 @@
-"""FID, KID, IS, precision/recall and 1-NN during training, logged as ``val/<name>``."""
+"""FID, KID, IS, precision/recall and 1-NN during training, logged as ``val/<name>``; for conditional
+models also label accuracy, intra-class FID, InfoGAN's matched accuracy and information bound."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from torch import Tensor, nn
 
 from ganzoo.metrics.evaluate import dataset_images, sample_generated
 from ganzoo.metrics.features import extract, get_extractor
+from ganzoo.metrics.conditional import CONDITIONAL_METRICS, conditional_scores
 from ganzoo.metrics.registry import FeatureSet, compute_metrics, parse_metric_names
 
 
@@ -54,6 +56,8 @@ class GenerativeMetrics(Callback):
         self.batch_size = batch_size
         self.extractor: nn.Module | None = None
         self.real: FeatureSet | None = None
+        self.conditional = [n for n in self.names if n in CONDITIONAL_METRICS]
+        self.real_labelled: tuple[Tensor, Tensor] | None = None  # rank 0's real images and labels (intra_fid)
         self.result: dict[str, float] | None = None
         self._last_step = -1
 
@@ -75,6 +79,14 @@ class GenerativeMetrics(Callback):
         order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(self.seed))
         mine = order[: per_rank * trainer.world_size][trainer.global_rank :: trainer.world_size]
         self.real = self._features(pl_module, dataset_images(dataset, mine))
+        if "intra_fid" in self.conditional and trainer.is_global_zero:
+            chosen = order[: self.num_samples]
+            labels = getattr(dataset, "tensors", [None, None])[1]
+            if labels is None:
+                labels = torch.as_tensor([int(dataset[int(i)][1]) for i in chosen])
+            else:
+                labels = labels[chosen]
+            self.real_labelled = (dataset_images(dataset, chosen), labels)
 
     @torch.no_grad()
     def score(self, trainer: Trainer, pl_module: LightningModule) -> dict[str, float]:
@@ -82,7 +94,13 @@ class GenerativeMetrics(Callback):
         # the same noise every time: a fixed seed per rank
         images = sample_generated(pl_module, per_rank, self.seed + 1 + trainer.global_rank, self.batch_size)
         fake = self._features(pl_module, images)
-        result = compute_metrics(self.names, self.real, fake) if trainer.is_global_zero else None
+        result = None
+        if trainer.is_global_zero:  # conditional scores: rank 0 samples all of them (no collectives involved)
+            result = compute_metrics(self.names, self.real, fake)
+            if self.conditional:
+                scores = conditional_scores(pl_module, self.conditional, self.extractor, self.real_labelled,
+                                            self.num_samples, self.seed + 1, self.batch_size)  # fmt: skip
+                result.update({k: v for k, v in scores.items() if isinstance(v, float)})
         self.result = trainer.strategy.broadcast(result, src=0)
         self._last_step = trainer.global_step
         pl_module.log_dict({f"val/{k}": float(v) for k, v in self.result.items()})

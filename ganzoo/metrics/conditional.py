@@ -120,9 +120,11 @@ def information_bound(model: torch.nn.Module, images: Tensor, codes: Tensor, bat
 
     if not getattr(model, "discriminator_trained", False) or not hasattr(model, "discriminator"):
         raise ValueError("mutual_information needs Q, which a shipped (generator-only) file does not hold: use a training checkpoint")
+    from ganzoo.models.generative import eval_mode
+
     logits = []
-    discriminator = model.discriminator.eval()
-    for start in range(0, len(images), batch_size):
-        x = to_unit_range(images[start : start + batch_size]).to(model.device)
-        logits.append(discriminator(x)[1].float().cpu())
+    with eval_mode(model.discriminator):
+        for start in range(0, len(images), batch_size):
+            x = to_unit_range(images[start : start + batch_size]).to(model.device)
+            logits.append(model.discriminator(x)[1].float().cpu())
     return float(categorical_mutual_information(torch.cat(logits), codes.cpu()))

@@ -7,6 +7,7 @@ With ``L_S`` the adversarial loss and ``L_C = -E[log P(C = c | x)]`` the class t
     G minimises  L_S^G + λ_aux L_C(fake)
 
 ``L_C`` is ``cross_entropy`` on the head's logits (no softmax before it). λ_aux = 1 as in the paper.
+``fake_class_loss: false`` drops L_C(fake) from D's loss (D's class head then learns from real images only).
 """
 
 from __future__ import annotations
@@ -26,15 +27,19 @@ class ACGAN(ClassConditional, GAN):
 
     Args:
         aux_weight: λ_aux, the weight of the class terms.
+        fake_class_loss: whether D's class head also learns the requested class of fakes (the paper: yes).
     """
 
-    def __init__(self, generator: nn.Module, discriminator: nn.Module, aux_weight: float = 1.0, **kwargs: Any):
+    def __init__(
+        self, generator: nn.Module, discriminator: nn.Module, aux_weight: float = 1.0, fake_class_loss: bool = True, **kwargs: Any
+    ):
         if aux_weight < 0:
             raise ValueError(f"aux_weight must be ≥ 0, got {aux_weight}")
         num_classes = check_same_classes(generator, discriminator)
         super().__init__(generator, discriminator, **kwargs)
         self.num_classes = num_classes
         self.aux_weight = aux_weight
+        self.fake_class_loss = fake_class_loss
 
     def score(self, batch: Batch) -> Tensor:
         return self.discriminate(batch.images)[0]
@@ -45,9 +50,9 @@ class ACGAN(ClassConditional, GAN):
     def discriminator_loss(self, real: Batch, fake: Batch) -> Tensor:
         real_logits, real_classes = self.discriminate(real.images)
         fake_logits, fake_classes = self.discriminate(fake.images)
-        class_loss = losses.auxiliary_classifier_loss(real_classes, real.labels) + losses.auxiliary_classifier_loss(
-            fake_classes, fake.labels
-        )
+        class_loss = losses.auxiliary_classifier_loss(real_classes, real.labels)
+        if self.fake_class_loss:
+            class_loss = class_loss + losses.auxiliary_classifier_loss(fake_classes, fake.labels)
         self.log_dict({
             "d_class_loss": class_loss.detach(),
             "real_class_accuracy": (real_classes.argmax(1) == real.labels).float().mean(),

@@ -32,7 +32,8 @@ def check_labels(labels: Tensor, num_classes: int, batch: int) -> None:
 
 
 class ConditionalDCGANGenerator(nn.Module):
-    """(z, y) → image: ``DCGANGenerator`` on ``[z, embedding(y)]``."""
+    """(z, y) → image: ``DCGANGenerator`` on ``[z, e(y)]`` (``conditioning: concat``) or on ``z ⊙ e(y)``
+    (``multiply``, e of z's size: the class scales each noise dimension, so z cannot be drowned out)."""
 
     def __init__(
         self,
@@ -42,12 +43,17 @@ class ConditionalDCGANGenerator(nn.Module):
         image_size: int = 64,
         channels: int = 3,
         base_channels: int = 64,
+        conditioning: Literal["concat", "multiply"] = "concat",
     ):
         super().__init__()
+        if conditioning not in ("concat", "multiply"):
+            raise ValueError(f"conditioning must be 'concat' or 'multiply', got {conditioning!r}")
         self.latent_dim, self.num_classes, self.embedding_dim = latent_dim, num_classes, embedding_dim
         self.image_size, self.channels, self.base_channels = image_size, channels, base_channels
-        self.embedding = nn.Embedding(num_classes, embedding_dim)
-        self.body = DCGANGenerator(latent_dim + embedding_dim, image_size, channels, base_channels)
+        self.conditioning = conditioning
+        multiply = conditioning == "multiply"
+        self.embedding = nn.Embedding(num_classes, latent_dim if multiply else embedding_dim)
+        self.body = DCGANGenerator(latent_dim if multiply else latent_dim + embedding_dim, image_size, channels, base_channels)
 
     @property
     def output_shape(self) -> tuple[int, ...]:
@@ -55,6 +61,8 @@ class ConditionalDCGANGenerator(nn.Module):
 
     def forward(self, z: Tensor, labels: Tensor) -> Tensor:
         check_labels(labels, self.num_classes, len(z))
+        if self.conditioning == "multiply":
+            return self.body(z * self.embedding(labels.long()))
         return self.body(torch.cat([z, self.embedding(labels.long())], dim=1))
 
 
