@@ -29,7 +29,10 @@ RING8_FLOORS = {
     "minibatch": (None, 7, 0.60),
     "unrolled_gan": (None, 2, 0.05),  # seeds swing: 3, 1 and 7 modes for seeds 0–2
     "wgan_gp": (None, 5, 0.03),
-    "dragan": (None, 5, 0.04),
+    # DRAGAN swings between seeds (modes 3.0 ± 3.5 over seeds 0-2) and with the environment: seed 0 measured 7/9.4%
+    # when the floor was set, 3/38.1% in a fresh environment on 2026-12-01, pre- and post-core-v2 code alike
+    # (bit-identical weights); a broken run is a diffuse cloud (0 modes, ~0.6%)
+    "dragan": (None, 2, 0.05),
     "sngan": (None, 7, 0.20),
     "began": (None, 1, 0.50),  # BEGAN collapses to one mode, but a sharp one
 }
@@ -117,8 +120,9 @@ def test_cgan_learns_to_draw_the_digit_it_is_asked_for(tmp_path):
     requested class. An untrained CGAN agrees at chance (~10%).
     """
     args = ["fit", "--config", str(ROOT / "configs/cgan/digits.yaml"), *QUIET, "--seed_everything", "0"]
-    args += ["--trainer.default_root_dir", str(tmp_path), "--trainer.logger", "false"]
-    untrained = GanzooCLI(args=[*args, "--trainer.max_steps", "1"]).model
+    args += ["--trainer.logger", "false"]
+    untrained = GanzooCLI(args=[*args, "--trainer.max_steps", "1", "--trainer.default_root_dir", str(tmp_path / "a")]).model
     assert digits_label_accuracy(untrained) < 0.3
-    trained = GanzooCLI(args=[*args, "--trainer.max_steps", str(CGAN_DIGITS_STEPS)]).model
+    steps = ["--trainer.max_steps", str(CGAN_DIGITS_STEPS), "--trainer.default_root_dir", str(tmp_path / "b")]
+    trained = GanzooCLI(args=[*args, *steps]).model
     assert digits_label_accuracy(trained) >= CGAN_DIGITS_FLOOR
