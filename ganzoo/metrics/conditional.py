@@ -115,12 +115,12 @@ def conditional_scores(
 
 def information_bound(model: torch.nn.Module, images: Tensor, codes: Tensor, batch_size: int = 200) -> float:
     """InfoGAN's ``L_I = ln K − CE(Q(x), c)`` on generated images (needs the trained Q, i.e. D's file)."""
-    from ganzoo.losses import categorical_mutual_information
     from ganzoo.data.base import to_unit_range
+    from ganzoo.losses import categorical_mutual_information
+    from ganzoo.models.generative import eval_mode
 
     if not getattr(model, "discriminator_trained", False) or not hasattr(model, "discriminator"):
         raise ValueError("mutual_information needs Q, which a shipped (generator-only) file does not hold: use a training checkpoint")
-    from ganzoo.models.generative import eval_mode
 
     logits = []
     with eval_mode(model.discriminator):

@@ -214,14 +214,14 @@ def evaluate(
 
     feature_names = [n for n in names if n in METRICS]
     conditional_names = [n for n in names if n in CONDITIONAL_METRICS]
+    if feature_names or conditional_names:  # one extractor: its features for FID & co., its logits for classes
+        extractor = get_extractor(features, weights_path).to(device)
     if conditional_names:
-        classifier = get_extractor(features, weights_path).to(device)
         real = sample_real(datamodule, num_samples, seed, with_labels=True) if "intra_fid" in conditional_names else None
         n = min(num_samples, len(real[0])) if real is not None else num_samples
-        result.update(conditional_scores(model, conditional_names, classifier, real, n, seed, batch_size, averaged))
+        result.update(conditional_scores(model, conditional_names, extractor, real, n, seed, batch_size, averaged))
     fake_images = None
     if feature_names:
-        extractor = get_extractor(features, weights_path).to(device)
         result["features"] = module_cache_id(extractor)
         stats = RealStatistics(
             _cache_key(datamodule, data, split, result["features"], num_samples, seed),

@@ -44,10 +44,7 @@ class ACGAN(ClassConditional, GAN):
     def score(self, batch: Batch) -> Tensor:
         return self.discriminate(batch.images)[0]
 
-    def critic(self, batch: Batch):  # noqa: ANN201
-        return lambda x: self.discriminate(x)[0]
-
-    def discriminator_loss(self, real: Batch, fake: Batch) -> Tensor:
+    def adversarial_discriminator_loss(self, real: Batch, fake: Batch) -> Tensor:
         real_logits, real_classes = self.discriminate(real.images)
         fake_logits, fake_classes = self.discriminate(fake.images)
         class_loss = losses.auxiliary_classifier_loss(real_classes, real.labels)
@@ -57,8 +54,7 @@ class ACGAN(ClassConditional, GAN):
             "d_class_loss": class_loss.detach(),
             "real_class_accuracy": (real_classes.argmax(1) == real.labels).float().mean(),
         })  # fmt: skip
-        loss = self.discriminator_objective(real_logits, fake_logits) + self.aux_weight * class_loss
-        return loss + self.regularization(real, fake) if self.regularizers else loss
+        return self.discriminator_objective(real_logits, fake_logits) + self.aux_weight * class_loss
 
     def generator_loss(self, fake: Batch, real: Batch) -> Tensor:
         fake_logits, fake_classes = self.discriminate(fake.images)

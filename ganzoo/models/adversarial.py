@@ -196,8 +196,7 @@ class AdversarialModule(GenerativeModule):
 
     def check_data_shape(self, data_shape: tuple[int, ...]) -> None:
         """Fail at setup, naming both shapes, when the data and the networks disagree."""
-        with eval_mode(self.discriminator):
-            self.check_generator_shape(data_shape)
+        self.check_generator_shape(data_shape)
         with torch.no_grad(), eval_mode(self.generator, self.discriminator):
             try:
                 self.probe_discriminator(torch.zeros(2 * getattr(self.discriminator, "pack", 1), *data_shape))

@@ -29,8 +29,5 @@ class CGAN(ClassConditional, GAN):
     def score(self, batch: Batch) -> Tensor:
         return self.discriminate(batch.images, batch.labels)
 
-    def critic(self, batch: Batch):  # noqa: ANN201
-        return lambda x: self.discriminate(x, batch.labels)
-
     def probe_discriminator(self, x: Tensor) -> None:
         self.discriminator(x, self.sample_labels(len(x)).cpu())

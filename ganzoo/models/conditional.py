@@ -19,7 +19,7 @@ def parse_labels(labels: Any, n: int, num_classes: int) -> Tensor:
     """``labels`` as ``n`` int64 classes: one class for all, or one per sample; a clear error otherwise."""
     try:
         labels = torch.as_tensor(labels)
-    except (TypeError, ValueError, RuntimeError) as err:
+    except (TypeError, ValueError, RuntimeError):
         raise ValueError(f"labels must be integers in [0, {num_classes - 1}], got {labels!r}") from None
     if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
         raise ValueError(f"labels must be integers in [0, {num_classes - 1}], got {labels.dtype}")

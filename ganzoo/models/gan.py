@@ -80,33 +80,37 @@ class GAN(GANModule):
         return self.discriminate(batch.images)
 
     def critic(self, batch: Batch):  # noqa: ANN201
-        """D as a function of images alone, for penalties on points between batches (labels: ``batch``'s)."""
-        return self.discriminate
+        """``score`` as a function of images alone, for penalties on points between batches (labels: ``batch``'s)."""
+        return lambda images: self.score(batch.with_images(images))
 
-    def regularization(self, real: Batch, fake: Batch, uses_fakes: bool | None = None) -> Tensor | float:
-        """Σ weight · penalty over the regularisers (those whose ``uses_fakes`` matches, when given)."""
-        total: Tensor | float = 0.0
+    def regularization(self, real: Batch, fake: Batch, uses_fakes: bool) -> Tensor | None:
+        """Σ weight · penalty over the regularisers whose ``uses_fakes`` matches; ``None`` when there are none."""
+        total = None
         for regularizer in self.regularizers:
-            if uses_fakes is not None and regularizer.uses_fakes != uses_fakes:
+            if regularizer.uses_fakes != uses_fakes:
                 continue
             penalty = regularizer.penalty(self.critic(real), real.images, fake.images)
             self.log(regularizer.name, penalty.detach())
-            total = total + regularizer.weight * penalty
+            total = regularizer.weight * penalty if total is None else total + regularizer.weight * penalty
         return total
+
+    def adversarial_discriminator_loss(self, real: Batch, fake: Batch) -> Tensor:
+        """D's loss before penalties: the game on D's scores (ACGAN and InfoGAN add their class/code terms)."""
+        real_logits, fake_logits = self.score(real), self.score(fake)
+        if self.loss == "wasserstein":
+            self.log("wasserstein_estimate", (real_logits.mean() - fake_logits.mean()).detach())
+        return self.discriminator_objective(real_logits, fake_logits)
 
     def discriminator_loss(self, real: Batch, fake: Batch) -> Tensor:
         # Penalties on the reals alone come before D scores the batches and those on fakes after, the order
         # of the first-wave DRAGAN and WGAN-GP: autograd sums gradients in graph order, so seeded runs of
         # those presets stay bit-identical.
-        early = self.regularization(real, fake, uses_fakes=False) if self.regularizers else 0.0
-        real_logits, fake_logits = self.score(real), self.score(fake)
-        if self.loss == "wasserstein":
-            self.log("wasserstein_estimate", (real_logits.mean() - fake_logits.mean()).detach())
-        loss = self.discriminator_objective(real_logits, fake_logits)
-        if not self.regularizers:
-            return loss
-        late = self.regularization(real, fake, uses_fakes=True)
-        return loss + early + late if isinstance(late, Tensor) else loss + early
+        early = self.regularization(real, fake, uses_fakes=False)
+        loss = self.adversarial_discriminator_loss(real, fake)
+        for penalty in (early, self.regularization(real, fake, uses_fakes=True)):
+            if penalty is not None:
+                loss = loss + penalty
+        return loss
 
     def generator_loss(self, fake: Batch, real: Batch) -> Tensor:
         return self.generator_objective(self.score(fake))

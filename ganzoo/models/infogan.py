@@ -102,9 +102,6 @@ class InfoGAN(ClassConditional, GAN):
     def score(self, batch: Batch) -> Tensor:
         return self.discriminate(batch.images)[0]
 
-    def critic(self, batch: Batch):  # noqa: ANN201
-        return lambda x: self.discriminate(x)[0]
-
     def information_loss(self, code_logits: Tensor, code_means: Tensor, fake: Batch) -> Tensor:
         """λ_cat CE + λ_cont · continuous NLL, logging the bound L_I."""
         categorical = F.cross_entropy(code_logits, fake.labels)
@@ -115,11 +112,10 @@ class InfoGAN(ClassConditional, GAN):
         })  # fmt: skip
         return self.lambda_cat * categorical + self.lambda_cont * continuous
 
-    def discriminator_loss(self, real: Batch, fake: Batch) -> Tensor:
+    def adversarial_discriminator_loss(self, real: Batch, fake: Batch) -> Tensor:
         real_logits = self.discriminate(real.images)[0]
         fake_logits, code_logits, code_means = self.discriminate(fake.images)
-        loss = self.discriminator_objective(real_logits, fake_logits) + self.information_loss(code_logits, code_means, fake)
-        return loss + self.regularization(real, fake) if self.regularizers else loss
+        return self.discriminator_objective(real_logits, fake_logits) + self.information_loss(code_logits, code_means, fake)
 
     def generator_loss(self, fake: Batch, real: Batch) -> Tensor:
         fake_logits, code_logits, code_means = self.discriminate(fake.images)
