@@ -87,8 +87,20 @@ def main() -> None:
     parser.add_argument("--dry_run", action="store_true", help="score and print, but do not register")
     parser.add_argument("--seed", type=int, default=None, help="seed_everything (default: the config's)")
     parser.add_argument("--keep", default=None, help="also copy the final checkpoint and last grid into this folder")
+    parser.add_argument("--from_kept", default=None,
+                        help="register the run a --keep folder holds (its last.ckpt and scores.json) instead of training")
     args = parser.parse_args()
     entry = ENTRIES[args.name]
+    options = {"data": entry["data"], "data_dir": args.data_dir, "num_samples": args.num_samples}
+    if entry["features"]:
+        options.update(features=entry["features"], metrics=entry.get("metrics", IMAGE_METRICS))
+    else:
+        options.update(metrics="modes", num_samples=2500)
+    if args.from_kept:
+        kept = json.loads((Path(args.from_kept) / "scores.json").read_text())
+        checkpoint = Path(args.from_kept) / "last.ckpt"
+        register(args, entry, options, checkpoint, kept["command"], kept["wall_seconds"], kept["scores"])
+        return
     with tempfile.TemporaryDirectory() as run_dir:
         fit = ["fit", "--config", entry["config"]]
         if args.data_dir and entry["data"] not in ("digits", "ring8"):
@@ -104,11 +116,6 @@ def main() -> None:
         wall = time.perf_counter() - start
         checkpoint = max(Path(run_dir).rglob("*.ckpt"), key=lambda p: p.stat().st_mtime)
         model = ganzoo.load(checkpoint)
-        options = {"data": entry["data"], "data_dir": args.data_dir, "num_samples": args.num_samples}
-        if entry["features"]:
-            options.update(features=entry["features"], metrics=entry.get("metrics", IMAGE_METRICS))
-        else:
-            options.update(metrics="modes", num_samples=2500)
         scores = {"averaged": evaluate(model, **options)}
         if model.averaged_generator is not None:
             scores["raw"] = evaluate(model, averaged=False, **options)
@@ -119,24 +126,30 @@ def main() -> None:
             shutil.copyfile(max(Path(run_dir).rglob("samples/step_*.png")), keep / "grid.png")
             (keep / "scores.json").write_text(json.dumps({"command": command, "wall_seconds": round(wall, 1),
                                                           "scores": scores}, indent=2, default=str) + "\n")  # fmt: skip
-        card = {
-            "class": type(model).__name__,
-            "command": command,
-            "config": entry["config"],
-            "generator_steps": int(torch.load(checkpoint, weights_only=True)["global_step"]),
-            "wall_seconds": round(wall, 1),
-            "hardware": hardware(),
-            "evaluated": f"ganzoo evaluate --data {entry['data']} --features {entry['features']} "
-            f"--metrics {options['metrics']} --num_samples {options['num_samples']} --split train --seed 0",
-            "scores": {k: {m: v for m, v in s.items() if isinstance(v, (int, float, list)) and m not in ("seed", "seconds")}
-                       for k, s in scores.items()},
-        }  # fmt: skip
-        print(json.dumps(card, indent=2))
-        if not args.dry_run:
-            with tempfile.TemporaryDirectory() as tmp:
-                shipped = strip_for_shipping(checkpoint, Path(tmp) / f"{args.name}.ckpt", card)
-                copy_into_registry(args.name, shipped, card)
-            print(f"registered {args.name} ({shipped.name}) in ganzoo/pretrained/registry.json")
+        register(args, entry, options, checkpoint, command, wall, scores)
+
+
+def register(args: argparse.Namespace, entry: dict, options: dict, checkpoint: Path, command: str, wall: float,
+             scores: dict) -> None:  # fmt: skip
+    """Print the model card and, unless --dry_run, ship the checkpoint's generator into the registry."""
+    card = {
+        "class": type(ganzoo.load(checkpoint)).__name__,
+        "command": command,
+        "config": entry["config"],
+        "generator_steps": int(torch.load(checkpoint, weights_only=True)["global_step"]),
+        "wall_seconds": round(wall, 1),
+        "hardware": hardware(),
+        "evaluated": f"ganzoo evaluate --data {entry['data']} --features {entry['features']} "
+        f"--metrics {options['metrics']} --num_samples {options['num_samples']} --split train --seed 0",
+        "scores": {k: {m: v for m, v in s.items() if isinstance(v, (int, float, list)) and m not in ("seed", "seconds")}
+                   for k, s in scores.items()},
+    }  # fmt: skip
+    print(json.dumps(card, indent=2))
+    if not args.dry_run:
+        with tempfile.TemporaryDirectory() as tmp:
+            shipped = strip_for_shipping(checkpoint, Path(tmp) / f"{args.name}.ckpt", card)
+            copy_into_registry(args.name, shipped, card)
+        print(f"registered {args.name} ({shipped.name}) in ganzoo/pretrained/registry.json")
 
 
 if __name__ == "__main__":

@@ -71,3 +71,21 @@ def test_packed_discriminator_judges_each_pack_of_m_samples_as_one_input():
         packed(torch.randn(10, 2))
     with pytest.raises(ValueError, match="pack must be"):
         MLPDiscriminator(pack=0)
+
+
+def test_infogan_paper_networks_have_their_fully_connected_1024_layers():
+    """Chen et al. 2016, MNIST: G = FC-1024, FC-7×7×128, two up-convolutions; D's body ends in FC-1024."""
+    from ganzoo.nets import InfoGANDiscriminator
+
+    g = DCGANGenerator(latent_dim=74, image_size=28, channels=1, base_channels=64, hidden=1024)
+    d = InfoGANDiscriminator(image_size=28, channels=1, base_channels=64, categorical_dim=10, continuous_dim=2, hidden=1024)
+    first, second = [m for m in g.net if isinstance(m, nn.ConvTranspose2d)][:2]
+    assert (first.in_channels, first.out_channels, first.kernel_size) == (74, 1024, (1, 1))  # FC on a 1×1 map
+    assert (second.in_channels, second.out_channels, second.kernel_size) == (1024, 128, (7, 7))
+    assert g(torch.randn(3, 74)).shape == (3, 1, 28, 28)
+    last = [m for m in d.body if isinstance(m, nn.Conv2d)][-1]
+    assert (last.in_channels, last.out_channels, last.kernel_size) == (128, 1024, (7, 7))
+    logit, code_logits, code_means = d(torch.randn(3, 1, 28, 28))
+    assert logit.shape == (3,) and code_logits.shape == (3, 10) and code_means.shape == (3, 2)
+    # hidden=0 is the plain DCGAN generator, unchanged
+    assert [type(m) for m in DCGANGenerator(74, 28, 1, 64).net] == [type(m) for m in g.net][3:]

@@ -135,7 +135,11 @@ class AuxiliaryClassifierDiscriminator(nn.Module):
 
 
 class InfoGANDiscriminator(nn.Module):
-    """x → (real/fake logit, categorical-code logits, continuous-code means): D and Q sharing one body."""
+    """x → (real/fake logit, categorical-code logits, continuous-code means): D and Q sharing one body.
+
+    ``hidden > 0`` ends the body with a fully connected layer of that width (BatchNorm, LeakyReLU), as the
+    paper's MNIST discriminator does (FC-1024 after the convolutions).
+    """
 
     def __init__(
         self,
@@ -146,12 +150,18 @@ class InfoGANDiscriminator(nn.Module):
         continuous_dim: int = 2,
         q_hidden: int = 128,
         batch_norm: bool = True,
+        hidden: int = 0,
     ):
         super().__init__()
         self.image_size, self.channels, self.base_channels = image_size, channels, base_channels
         self.categorical_dim, self.continuous_dim, self.q_hidden = categorical_dim, continuous_dim, q_hidden
-        self.batch_norm = batch_norm
+        self.batch_norm, self.hidden = batch_norm, hidden
         layers, width, start = discriminator_body(image_size, channels, base_channels, batch_norm)
+        if hidden > 0:
+            layers += [nn.Conv2d(width, hidden, start, 1, 0, bias=not batch_norm)]
+            layers += [nn.BatchNorm2d(hidden)] if batch_norm else []
+            layers += [nn.LeakyReLU(0.2, True)]
+            width, start = hidden, 1
         self.body = nn.Sequential(*layers)
         self.adversarial = nn.Conv2d(width, 1, start, 1, 0)
         q_layers: list[nn.Module] = [nn.Conv2d(width, q_hidden, start, 1, 0, bias=not batch_norm)]

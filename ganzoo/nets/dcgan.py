@@ -36,18 +36,28 @@ def dcgan_init_(module: nn.Module) -> None:
 
 
 class DCGANGenerator(nn.Module):
-    """z (latent_dim) → start×start map with base_channels·2^(n-1) channels → … → channels×size×size, tanh."""
+    """z (latent_dim) → start×start map with base_channels·2^(n-1) channels → … → channels×size×size, tanh.
 
-    def __init__(self, latent_dim: int = 100, image_size: int = 64, channels: int = 3, base_channels: int = 64):
+    ``hidden > 0`` first maps z through a fully connected layer of that width (BatchNorm, ReLU), as
+    InfoGAN's MNIST generator does (Chen et al. 2016, FC-1024 before the 7×7×128 map).
+    """
+
+    def __init__(
+        self, latent_dim: int = 100, image_size: int = 64, channels: int = 3, base_channels: int = 64, hidden: int = 0
+    ):
         super().__init__()
         self.latent_dim = latent_dim
         self.image_size = image_size
         self.channels = channels
         self.base_channels = base_channels
+        self.hidden = hidden
         start, n_up = _check_size(image_size)
         width = base_channels * 2 ** (n_up - 1)
-        layers: list[nn.Module] = [
-            nn.ConvTranspose2d(latent_dim, width, start, 1, 0, bias=False),
+        layers: list[nn.Module] = []
+        if hidden > 0:
+            layers += [nn.ConvTranspose2d(latent_dim, hidden, 1, 1, 0, bias=False), nn.BatchNorm2d(hidden), nn.ReLU(True)]
+        layers += [
+            nn.ConvTranspose2d(hidden or latent_dim, width, start, 1, 0, bias=False),
             nn.BatchNorm2d(width),
             nn.ReLU(True),
         ]
