@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
 __version__ = "0.1.0"
+
+
+def _is_not_an_advert(record: logging.LogRecord) -> bool:
+    """Lightning's "💡 Tip: … try installing litlogger/litmodels" lines are adverts, not diagnostics."""
+    return not str(record.msg).startswith("💡 Tip")
+
+
+for _name in ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.rank_zero",
+              "pytorch_lightning.utilities.rank_zero", "lightning_fabric.utilities.rank_zero"):
+    logging.getLogger(_name).addFilter(_is_not_an_advert)
+# Lightning 2.6's own pytree helper trips torch 2.14's LeafSpec deprecation on every run; nothing a user can act on.
+warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
 
 
 def list_models() -> list[dict[str, Any]]:

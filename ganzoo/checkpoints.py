@@ -34,6 +34,11 @@ def read_checkpoint_bytes(path: str | Path) -> bytes:
     return path.read_bytes()
 
 
+def looks_like_torch_file(data: bytes) -> bool:
+    """torch.save writes a zip archive (or, before torch 1.6, a pickle: protocol 2+ starts with 0x80)."""
+    return zipfile.is_zipfile(io.BytesIO(data)) or data[:1] == b"\x80"
+
+
 def load_file(source: str | Path | bytes, *, weights_only: bool = True) -> Any:
     """``torch.load`` on CPU with ``weights_only=True`` by default, turning failures into a ``CheckpointError``."""
     name = "<bytes>" if isinstance(source, bytes) else str(source)
@@ -41,12 +46,19 @@ def load_file(source: str | Path | bytes, *, weights_only: bool = True) -> Any:
     try:
         checkpoint = torch.load(io.BytesIO(data), map_location="cpu", weights_only=weights_only)
     except pickle.UnpicklingError as err:
+        if not looks_like_torch_file(data):
+            raise CheckpointError(
+                f"{name} is not a PyTorch checkpoint (corrupt, truncated, or another kind of file)"
+            ) from err
+        lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+        reason = next((line for line in lines if "GLOBAL" in line or "global" in line), lines[0] if lines else "")
         raise CheckpointError(
-            f"{name} needs arbitrary code to unpickle, which weights_only loading refuses ({err}). "
+            f"{name} needs arbitrary code to unpickle, which weights_only loading refuses ({reason}). "
             "Load it with weights_only=False only if you trust where it came from."
         ) from err
     except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError) as err:
-        raise CheckpointError(f"{name} is not a readable PyTorch checkpoint (corrupt or truncated?): {err}") from err
+        reason = " ".join(str(err).split())
+        raise CheckpointError(f"{name} is not a readable PyTorch checkpoint (corrupt or truncated?): {reason}") from err
     return checkpoint
 
 
@@ -77,3 +89,47 @@ def import_class(class_path: str) -> type:
         return getattr(importlib.import_module(module_name), name)
     except (ImportError, AttributeError, ValueError) as err:
         raise CheckpointError(f"The checkpoint's model class {class_path!r} cannot be imported: {err}") from err
+
+
+TRUSTED_PACKAGES = ("ganzoo", "torch", "lightning", "pytorch_lightning")
+TRUSTED_INSTANTIATORS = ("lightning.pytorch.cli.instantiate_module",)
+
+
+def check_config_is_trusted(checkpoint: dict[str, Any], name: str = "the checkpoint") -> None:
+    """A checkpoint's config names classes (``class_path``) that loading will build: only ganzoo's, torch's and
+    Lightning's (or your own networks, optimizers and schedulers, once you have imported them) and Lightning's own
+    instantiator pass; anything else means the file was tampered with."""
+    hparams = checkpoint.get("hyper_parameters") or {}
+    instantiator = hparams.get("_instantiator")
+    if instantiator is not None and instantiator not in TRUSTED_INSTANTIATORS:
+        raise CheckpointError(f"{name} names the instantiator {instantiator!r}, not ganzoo's: tampered with? Refused.")
+    for path in _class_paths(hparams):
+        if not _is_trusted_class(path):
+            raise CheckpointError(
+                f"{name} asks to build {path!r}, neither a class of {', '.join(TRUSTED_PACKAGES)} nor a network, "
+                "optimizer or scheduler class of a module you have imported: tampered with? Refused "
+                "(import the module that defines it if you trust the file, or pass weights_only=False)."
+            )
+
+
+def _is_trusted_class(path: Any) -> bool:
+    """A class of ganzoo, torch or Lightning; or (your own) an ``nn.Module``, optimizer or LR scheduler class
+    from a module already imported (as Lightning requires of the model class itself)."""
+    if not isinstance(path, str):
+        return False
+    if path.split(".")[0] in TRUSTED_PACKAGES:
+        return True
+    module_name, _, name = path.rpartition(".")
+    found = getattr(sys.modules.get(module_name), name, None)
+    trusted_bases = (torch.nn.Module, torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler)
+    return isinstance(found, type) and issubclass(found, trusted_bases)
+
+
+def _class_paths(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        found = [value["class_path"]] if "class_path" in value else []
+        found += [value["_class_path"]] if "_class_path" in value else []
+        return found + [p for v in value.values() for p in _class_paths(v)]
+    if isinstance(value, (list, tuple)):
+        return [p for v in value for p in _class_paths(v)]
+    return []

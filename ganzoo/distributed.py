@@ -8,17 +8,38 @@ graph every step. Here each network is wrapped on its own (as mmgeneration does 
 network is trained, so only the network being updated all-reduces its gradients, and the
 LightningModule itself (its state dict, checkpoints) stays unwrapped. Every network a model names in
 ``network_names`` gets its own wrapper (two for a GAN, four for CycleGAN).
+
+The process group is destroyed at exit whatever the backend (Lightning does it for NCCL only): a gloo group
+left to interpreter finalization can abort the process with "terminate called without an active exception"
+(SIGABRT) after a run that succeeded.
 """
 
 from __future__ import annotations
 
+import atexit
 from typing import Any
 
 import torch
+import torch.distributed as dist
 from lightning.pytorch.strategies import DDPStrategy
 from torch.nn.parallel import DistributedDataParallel
 
 from ganzoo.models.adversarial import AdversarialModule
+
+_DESTROY_REGISTERED: list[bool] = []
+
+
+def _destroy_process_group_at_exit() -> None:
+    """Register (once) ``destroy_process_group`` to run while the interpreter is still whole."""
+    if not _DESTROY_REGISTERED:
+        atexit.register(_destroy_process_group)
+        _DESTROY_REGISTERED.append(True)
+
+
+def _destroy_process_group() -> None:
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
 
 # strategy names a user may type → the start method Lightning gives them
 START_METHODS = {"ddp": "popen", "ddp_spawn": "spawn", "ddp_fork": "fork", "ddp_notebook": "fork"}
@@ -29,6 +50,10 @@ class GANDDPStrategy(DDPStrategy):
 
     strategy_name = "ganzoo_ddp"
     wraps_each_network = True  # what AdversarialModule.setup checks for
+
+    def setup_environment(self) -> None:
+        super().setup_environment()
+        _destroy_process_group_at_exit()
 
     def configure_ddp(self) -> None:
         module = self.lightning_module

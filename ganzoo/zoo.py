@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
 import urllib.parse
 from importlib import resources
@@ -19,6 +18,7 @@ from typing import Any
 
 import torch
 
+from ganzoo.atomic import atomic_save, atomic_write_bytes
 from ganzoo.checkpoints import CheckpointError, file_sha256, load_checkpoint
 
 PRETRAINED = "pretrained"
@@ -138,12 +138,12 @@ def strip_for_shipping(source: str | Path, target: str | Path, card: dict[str, A
         "hparams_name": checkpoint.get("hparams_name"),
         "pytorch-lightning_version": checkpoint.get("pytorch-lightning_version"),
         "global_step": checkpoint.get("global_step"),
-        "ganzoo": {**checkpoint.get("ganzoo", {}), "generator_only": True,
+        "ganzoo": {**{k: v for k, v in checkpoint.get("ganzoo", {}).items() if k != "rng"}, "generator_only": True,
                    "generator_weights": "averaged" if averaged else "raw", "card": card or {}},  # fmt: skip
     }
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(shipped, target)
+    atomic_save(shipped, target)
     return target
 
 
@@ -161,7 +161,7 @@ def copy_into_registry(name: str, shipped: Path, card: dict[str, Any]) -> None:
 
     folder = _pretrained_dir()
     folder.mkdir(exist_ok=True)
-    shutil.copyfile(shipped, folder / f"{name}.ckpt")
+    atomic_write_bytes(Path(shipped).read_bytes(), folder / f"{name}.ckpt")
     with open(folder / ".registry.lock", "w") as lock:  # runs registering side by side take turns
         fcntl.flock(lock, fcntl.LOCK_EX)
         entries = registry()

@@ -48,3 +48,17 @@ def trainer(tmp_path, **kwargs: Any) -> pl.Trainer:
 
 def parameters_of(module: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+class KillAtStep(pl.Callback):
+    """SIGKILLs its own process once training reaches generator step ``step`` (the exact-resume tests)."""
+
+    def __init__(self, step: int):
+        self.step = step
+
+    def on_train_batch_end(self, trainer: pl.Trainer, *args: Any) -> None:
+        if trainer.global_step >= self.step:
+            import os
+            import signal
+
+            os.kill(os.getpid(), signal.SIGKILL)

@@ -13,7 +13,7 @@ import torch
 from conftest import ROOT, shared_dataset
 from torchvision.utils import save_image
 
-from ganzoo.cli import MAX_STEPS_HELP, GanzooCLI
+from ganzoo.cli import MAX_STEPS_HELP, GanzooCLI, main
 from ganzoo.distributed import GANDDPStrategy
 
 # every full run config (configs/logger/ holds add-on snippets, tested in test_wandb.py)
@@ -57,7 +57,7 @@ def test_every_config_builds_and_runs_a_few_steps(config, tmp_path):
     cli = GanzooCLI(args=args)
     assert cli.trainer.global_step == 3
     checkpoints = list(tmp_path.rglob("*.ckpt"))
-    assert [p.name for p in checkpoints] and checkpoints[0].name.endswith("step=3.ckpt")
+    assert [p.name for p in checkpoints] == ["step=3.ckpt"]  # named by the generator step, as README says
     pngs = list(tmp_path.rglob("samples/*.png"))
     assert pngs, "the sample-grid callback wrote no PNG"
 
@@ -83,6 +83,45 @@ def test_bad_arguments_stop_with_a_message_naming_them(extra, message, capsys):
     assert code != 0 and message in output
     if extra[0].startswith("--model"):
         assert "learning_rate" in output
+
+
+def folder_case(tmp_path: Path, kind: str) -> list[str]:
+    if kind == "unwritable-root":  # a run folder below a file cannot be made
+        (tmp_path / "a-file").write_text("")
+        return ["--trainer.default_root_dir", str(tmp_path / "a-file" / "runs")]
+    folder = tmp_path / "images"
+    folder.mkdir()
+    if kind == "corrupt":
+        write_images(folder, n=8)
+        (folder / "class0" / "broken.png").write_bytes(b"not an image")
+    return ["--data.class_path", "ganzoo.data.ImageFolderDataModule", "--data.init_args.data_dir", str(folder),
+            "--data.init_args.image_size", "16", "--data.init_args.channels", "1", "--data.init_args.batch_size", "4"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--data.init_args.batch_size", "0"], "batch_size must be positive, got 0"),
+        (["--model.init_args.n_critic", "0"], "n_critic must be at least 1, got 0"),
+        (["--model.init_args.g_optimizer.init_args.lr", "-1"], "Invalid learning rate: -1.0"),
+        (["--trainer.max_steps", "0"], "--trainer.max_steps 0 trains nothing"),
+        (["--data.init_args.image_size", "32"], "The data are 1×32×32 but the generator makes 1×16×16"),
+        ("empty-folder", "images"),
+        ("corrupt", "broken.png"),
+        ("unwritable-root", "a-file"),
+    ],
+    ids=["batch-size-0", "n-critic-0", "negative-lr", "max-steps-0", "size-mismatch", "empty-folder", "corrupt-image",
+         "unwritable-root"],  # fmt: skip
+)
+def test_what_a_user_can_fix_ends_the_command_with_one_line(extra, message, tmp_path):
+    if isinstance(extra, str):
+        extra = folder_case(tmp_path, extra)
+    args = ["fit", "--config", str(ROOT / "configs/quickstart.yaml"), *QUIET, "--trainer.logger", "false"]
+    args += ["--trainer.max_steps", "2", "--trainer.default_root_dir", str(tmp_path / "run"), *extra]  # last wins
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    line = str(exit_info.value.code)
+    assert line.startswith("ganzoo: error: ") and message in line and "\n" not in line, line
 
 
 def test_print_config_and_help(capsys):
@@ -133,8 +172,22 @@ def test_resume_from_the_command_line(tmp_path):
 def test_module_and_console_script_help():
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     result = subprocess.run([sys.executable, "-m", "ganzoo", "--help"], capture_output=True, text=True, env=env)
-    assert result.returncode == 0 and "fit" in result.stdout
+    assert result.returncode == 0 and "{fit,validate,test,predict,evaluate,sample}" in result.stdout.splitlines()[0]
     script = Path(sys.executable).with_name("ganzoo")
     if script.exists():
         result = subprocess.run([str(script), "fit", "--help"], capture_output=True, text=True, env=env)
         assert result.returncode == 0 and "generator steps" in result.stdout
+
+
+def test_a_finished_run_says_where_its_grid_and_checkpoint_are_without_adverts(tmp_path):
+    args = ["fit", "--config", str(ROOT / "configs/quickstart.yaml"), *QUIET, "--trainer.max_steps", "2"]
+    env = {**os.environ, "PYTHONWARNINGS": "default"}  # the LeafSpec deprecation must not show even so
+    result = subprocess.run([sys.executable, "-m", "ganzoo", *args, "--trainer.default_root_dir", str(tmp_path)],
+                            capture_output=True, text=True, env=env, cwd=tmp_path)  # fmt: skip
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    run = tmp_path / "lightning_logs" / "version_0"
+    assert f"ganzoo: done at generator step 2; this run is in {run}" in output
+    assert f"last sample grid: {run / 'samples' / 'step_0000002.png'}" in output
+    assert f"last checkpoint:  {run / 'checkpoints' / 'step=2.ckpt'}" in output
+    assert "💡 Tip" not in output and "LeafSpec" not in output

@@ -131,3 +131,30 @@ def test_metrics_callback_gathers_features_across_two_ranks(tmp_path):
     rank1 = torch.load(tmp_path / "metrics1.pt", weights_only=True)
     assert rank0["real"] == rank1["real"] == 120  # 60 per rank, gathered
     assert rank0["result"] == rank1["result"] and rank0["result"]["fid"] > 0
+
+
+def test_a_resumed_ddp_run_ends_bit_identical_to_an_uninterrupted_one(tmp_path):
+    """Every rank's random states and the place in the shard are in the checkpoint and restored on resume
+    (the strategy's per-rank seed offset applies to fresh runs only): 3 + 3 steps equal 6 straight steps."""
+    from lightning.pytorch.callbacks import ModelCheckpoint
+    from test_resume import assert_identical
+
+    from ganzoo.checkpoints import load_checkpoint
+
+    def run(folder, steps, ckpt_path=None):
+        torch.manual_seed(0)
+        checkpoints = ModelCheckpoint(dirpath=folder, filename="{step}", every_n_train_steps=3)
+        t = trainer(tmp_path, max_steps=steps, devices=2, strategy=GANDDPStrategy(start_method="spawn"),
+                    callbacks=[checkpoints], enable_checkpointing=True)  # fmt: skip
+        t.fit(tiny_dcgan(), digits_data(batch_size=16), ckpt_path=ckpt_path)
+
+    run(tmp_path / "straight", 6)
+    run(tmp_path / "resumed", 3)
+    run(tmp_path / "resumed", 6, ckpt_path=tmp_path / "resumed" / "step=3.ckpt")
+    straight = load_checkpoint(tmp_path / "straight" / "step=6.ckpt")
+    resumed = load_checkpoint(tmp_path / "resumed" / "step=6.ckpt")
+    ranks = straight["ganzoo"]["rng"]
+    assert len(ranks) == 2 and not torch.equal(ranks[0]["torch"], ranks[1]["torch"])  # each rank its own noise
+    for key in ("state_dict", "optimizer_states"):
+        assert_identical(straight[key], resumed[key], key)
+    assert_identical(straight["ganzoo"]["rng"], resumed["ganzoo"]["rng"], "rng")

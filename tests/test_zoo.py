@@ -16,6 +16,7 @@ import ganzoo
 from ganzoo.callbacks import GeneratorAveraging
 from ganzoo.checkpoints import CheckpointError, file_sha256
 from ganzoo.cli import main
+from ganzoo.metrics.evaluate import generator_label
 from ganzoo.zoo import download, registry, resolve, strip_for_shipping
 
 REQUIRED_CARD = {"command", "generator_steps", "wall_seconds", "hardware", "scores", "sha256", "file"}
@@ -73,6 +74,8 @@ def test_shipped_file_keeps_the_averaged_generator_and_drops_the_rest(trained_ch
     loaded = ganzoo.load(shipped)
     assert torch.equal(loaded.sample(3, seed=4), model.sample(3, seed=4))  # the averaged generator's samples
     assert loaded.discriminator_trained is False
+    assert generator_label(loaded, averaged=True) == "averaged (shipped file)"  # what evaluate reports
+    assert generator_label(model, averaged=True) == "averaged" and generator_label(model, averaged=False) == "raw"
 
 
 def test_download_checks_sha256_and_caches(trained_checkpoint, served, tmp_path):

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import torch
 from lightning.pytorch import LightningDataModule
+from lightning.pytorch.strategies import ParallelStrategy
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from ganzoo.batch import Batch
+from ganzoo.data.resumable import LoaderPosition, ResumableDataLoader
 
 DATA_ENV = "GANZOO_DATA"
 
@@ -59,6 +61,7 @@ class GANDataModule(LightningDataModule):
         self.num_workers = num_workers
         self.data_dir = Path(data_dir).expanduser() if data_dir else default_data_dir()
         self.train_set: Dataset | None = None
+        self.loader_position = LoaderPosition()  # saved in checkpoints by Lightning (ResumableDataLoader)
 
     @property
     def data_shape(self) -> tuple[int, ...]:
@@ -84,18 +87,24 @@ class GANDataModule(LightningDataModule):
             )
         # Pinned memory lets the copy to the GPU run asynchronously (a pageable copy waits for the GPU).
         on_gpu = self.trainer is not None and self.trainer.strategy.root_device.type == "cuda"
-        return DataLoader(
-            self.train_set,
-            batch_size=per_step,
-            shuffle=True,
-            drop_last=True,
-            num_workers=self.num_workers,
-            pin_memory=on_gpu,
-            persistent_workers=self.num_workers > 0,
-            collate_fn=_already_collated if isinstance(self.train_set, InMemoryTensors) else None,
-        )
+        options = {
+            "num_workers": self.num_workers,
+            "pin_memory": on_gpu,
+            "persistent_workers": self.num_workers > 0,
+            "collate_fn": _already_collated if isinstance(self.train_set, InMemoryTensors) else None,
+        }
+        replicas = None
+        if self.trainer is not None and isinstance(self.trainer.strategy, ParallelStrategy):  # DDP: shards
+            seed = int(os.environ.get("PL_GLOBAL_SEED", 0))  # as Lightning seeds its DistributedSampler
+            replicas = (self.trainer.world_size, self.trainer.global_rank, seed)
+        # the same batches as shuffle=True (or Lightning's DistributedSampler), and a place in the shuffle that
+        # checkpoints keep
+        return ResumableDataLoader(self.train_set, per_step, self.loader_position, replicas, **options)
 
     def on_after_batch_transfer(self, batch, dataloader_idx: int):  # noqa: ANN001
-        """Images travel as uint8 and become float [-1, 1] on the device, in a named ``Batch``."""
+        """Images travel as uint8 and become float [-1, 1] on the device, in a named ``Batch``.
+        (Called once per batch that reaches training: it counts them for the resumable loader.)"""
+        if self.trainer is not None and self.trainer.training:
+            self.loader_position.consumed_batches += 1
         batch = Batch.from_loader(batch)
         return batch.with_images(to_unit_range(batch.images))

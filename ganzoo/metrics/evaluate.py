@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from ganzoo.atomic import atomic_save
 from ganzoo.checkpoints import CheckpointError, load_file
 from ganzoo.metrics.features import extract, get_extractor, load_domain_classifier, module_cache_id, to_uint8
 from ganzoo.metrics.mode_coverage import mixture_mode_coverage, stacked_mnist_mode_coverage
@@ -154,9 +156,7 @@ class RealStatistics:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         record = {"key": json.dumps(self.key, sort_keys=True), "features": real.features, "logits": real.logits,
                   "extras": real.extras}  # fmt: skip
-        tmp = self.path.with_suffix(".tmp")
-        torch.save(record, tmp)
-        tmp.replace(self.path)
+        atomic_save(record, self.path)
 
 
 def stacked_channel_labels(images: Tensor, classifier: nn.Module) -> Tensor:
@@ -167,6 +167,22 @@ def stacked_channel_labels(images: Tensor, classifier: nn.Module) -> Tensor:
                         for i in range(0, len(images), 1000)]) for c in range(images.shape[1])],
             dim=1,
         )  # fmt: skip
+
+
+def warn_fewer(data: str, split: str, available: int, requested: int) -> None:
+    warnings.warn(
+        f"{data} ({split}) has {available} images, fewer than num_samples={requested}: scoring {available} real "
+        f"and {available} generated",
+        stacklevel=3,
+    )
+
+
+def generator_label(model: torch.nn.Module, averaged: bool) -> str:
+    """Which generator is scored: "averaged", "raw", or for a shipped file the weights it holds."""
+    if averaged and getattr(model, "averaged_generator", None) is not None:
+        return "averaged"
+    shipped = getattr(model, "shipped_generator_weights", None)
+    return f"{shipped} (shipped file)" if shipped else "raw"
 
 
 def evaluate(
@@ -200,7 +216,7 @@ def evaluate(
     model = model.to(device).eval()
     datamodule = real_datamodule(data, data_dir, model.generator.output_shape, split)
     result: dict[str, Any] = {"data": data, "split": split, "num_samples": num_samples, "seed": seed}
-    result["generator"] = "averaged" if averaged and getattr(model, "averaged_generator", None) is not None else "raw"
+    result["generator"] = generator_label(model, averaged)
 
     if data in TOY_DATASETS:
         unknown = [n for n in names if n != "modes"]
@@ -233,6 +249,8 @@ def evaluate(
         if real is None:
             real = FeatureSet(*extract(extractor, sample_real(datamodule, num_samples, seed), batch_size))
         # a split smaller than num_samples gives both sides its size: 1-NN's ideal 0.5 assumes n + n
+        if len(real.features) < num_samples:
+            warn_fewer(data, split, len(real.features), num_samples)
         num_samples = result["num_samples"] = len(real.features)
         fake_images = sample_generated(model, num_samples, seed, batch_size, averaged)
         fake = FeatureSet(*extract(extractor, fake_images, batch_size))
@@ -241,6 +259,8 @@ def evaluate(
     if "modes" in names:
         if fake_images is None:
             datamodule.setup()
+            if len(datamodule.train_set) < num_samples:
+                warn_fewer(data, split, len(datamodule.train_set), num_samples)
             num_samples = result["num_samples"] = min(num_samples, len(datamodule.train_set))
             fake_images = sample_generated(model, num_samples, seed, batch_size, averaged)
         classifier = load_domain_classifier("mnist-cnn").to(device)

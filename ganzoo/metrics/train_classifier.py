@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ganzoo.atomic import atomic_save
 from ganzoo.metrics.features import DomainClassifier, shipped_weights_path
 
 DATASETS = {"mnist": "MNISTDataModule", "fashion-mnist": "FashionMNISTDataModule"}
@@ -100,7 +101,7 @@ def train(args: argparse.Namespace) -> dict[str, object]:
     }
     out = Path(args.out) if args.out else shipped_weights_path(name)
     out.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"state_dict": model.state_dict(), **card}, out)
+    atomic_save({"state_dict": model.state_dict(), **card}, out)
     print(f"saved {out} ({out.stat().st_size / 1e6:.2f} MB): {card}")
     return card
 

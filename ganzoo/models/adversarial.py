@@ -174,6 +174,7 @@ class AdversarialModule(GenerativeModule):
 
     # ----------------------------------------------------------------- boundaries
     def setup(self, stage: str) -> None:
+        super().setup(stage)
         if self._trainer is None:
             return
         from lightning.pytorch.strategies import DDPStrategy

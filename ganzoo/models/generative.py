@@ -18,11 +18,20 @@ from typing import Any, ClassVar
 
 import torch
 from lightning.pytorch import LightningModule
+from lightning.pytorch.plugins.io import TorchCheckpointIO
 from torch import Tensor, nn
 
-from ganzoo.checkpoints import CheckpointError, checkpoint_class_path, import_class, load_checkpoint
-from ganzoo.checkpoints import read_checkpoint_bytes
+from ganzoo.atomic import AtomicCheckpointIO
+from ganzoo.checkpoints import (
+    CheckpointError,
+    check_config_is_trusted,
+    checkpoint_class_path,
+    import_class,
+    load_checkpoint,
+    read_checkpoint_bytes,
+)
 from ganzoo.models.hparams import class_path
+from ganzoo.rng import collect_all_ranks, restore_for_rank
 
 Latent = Tensor | dict[str, Tensor]
 
@@ -106,20 +115,42 @@ class GenerativeModule(LightningModule):
             )
 
     # ----------------------------------------------------------------- checkpoints
+    def setup(self, stage: str) -> None:
+        """Every checkpoint the trainer writes for this model is crash-safe (``ganzoo.atomic``)."""
+        if self._trainer is not None:
+            if type(self.trainer.strategy.checkpoint_io) is TorchCheckpointIO:
+                self.trainer.strategy.checkpoint_io = AtomicCheckpointIO()
+
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """A shipped, generator-only file (``ganzoo.zoo.strip_for_shipping``) keeps this model's freshly
-        initialised other networks; a checkpoint with an averaged generator gets one to load into."""
+        initialised other networks; a checkpoint with an averaged generator gets one to load into; a resumed
+        fit restores the random states the checkpoint was written with (``ganzoo.rng``)."""
         if (checkpoint.get("ganzoo") or {}).get("generator_only"):
             for name, module in self.named_children():
                 if name not in self.generator_side and name != "averaged_generator":
                     for key, value in module.state_dict().items():
                         checkpoint["state_dict"].setdefault(f"{name}.{key}", value)
+            self.shipped_generator_weights = checkpoint["ganzoo"].get("generator_weights", "raw")
             self.mark_generator_only()
+        if self._trainer is not None and self.trainer.state.fn == "fit":  # resuming (not loading to sample)
+            self._rng_to_restore = (checkpoint.get("ganzoo") or {}).get("rng")
         has_average = any(k.startswith("averaged_generator.") for k in checkpoint.get("state_dict", {}))
         if has_average and self.averaged_generator is None:
             from torch.optim.swa_utils import AveragedModel
 
             self.averaged_generator = AveragedModel(self.generator, use_buffers=True).requires_grad_(False)
+
+    _rng_to_restore: list | None = None
+
+    def on_fit_start(self) -> None:
+        """A resumed fit continues every rank's random states from its checkpoint (after the strategy's setup,
+        which seeds fresh runs per rank, and before the loader's first draw)."""
+        if self._rng_to_restore:
+            restore_for_rank(self._rng_to_restore, self.trainer.global_rank)
+            self._rng_to_restore = None
+
+    #: for a shipped file, which weights its generator holds ("averaged" or "raw"); None for a training checkpoint
+    shipped_generator_weights: str | None = None
 
     def mark_generator_only(self) -> None:
         """Called when a generator-only file was loaded (adversarial models note their D is untrained)."""
@@ -127,7 +158,8 @@ class GenerativeModule(LightningModule):
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         from ganzoo import __version__
 
-        checkpoint["ganzoo"] = {"class_path": class_path(self), "version": __version__}
+        # every rank's random states (a collective: Lightning builds the checkpoint on every rank)
+        checkpoint["ganzoo"] = {"class_path": class_path(self), "version": __version__, "rng": collect_all_ranks()}
 
     @classmethod
     def load_from_checkpoint(  # type: ignore[override]
@@ -139,12 +171,16 @@ class GenerativeModule(LightningModule):
         weights_only: bool = True,
         **kwargs: Any,
     ) -> GenerativeModule:
-        """Lightning's loader, with ``weights_only=True`` and a clear error for another model's checkpoint.
+        """Lightning's loader, with ``weights_only=True``, a clear error for another model's checkpoint, and
+        only ganzoo/torch/Lightning classes in the config it rebuilds from.
 
         Called on a base class it returns whichever model the checkpoint was saved from.
         """
         data = read_checkpoint_bytes(checkpoint_path)
-        stored = checkpoint_class_path(load_checkpoint(data, weights_only=weights_only))
+        checkpoint = load_checkpoint(data, weights_only=weights_only)
+        if weights_only:  # weights_only=False: the caller trusts the file, and its classes
+            check_config_is_trusted(checkpoint, str(checkpoint_path))
+        stored = checkpoint_class_path(checkpoint)
         if stored is None:
             raise CheckpointError(f"{checkpoint_path} was not saved by a ganzoo model: it names no model class.")
         saved_class = import_class(stored)

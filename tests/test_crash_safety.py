@@ -1,0 +1,142 @@
+"""Crash-safe checkpoint writes and one safe loader for every checkpoint path (``--ckpt_path`` included)."""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+import torch
+from conftest import ROOT
+
+from ganzoo import atomic
+from ganzoo.atomic import CheckpointWriteError, atomic_save
+from ganzoo.checkpoints import CheckpointError, load_checkpoint
+from ganzoo.cli import main
+
+RING8 = ["fit", "--config", str(ROOT / "configs/gan/ring8.yaml"), "--trainer.enable_progress_bar", "false",
+         "--trainer.enable_model_summary", "false", "--trainer.logger", "false", "--data.init_args.num_samples", "4096"]  # fmt: skip
+
+
+def test_a_write_that_fails_on_a_full_disk_keeps_the_old_file_and_leaves_nothing(tmp_path, monkeypatch):
+    path = tmp_path / "last.ckpt"
+    atomic_save({"state_dict": {"w": torch.zeros(3)}}, path)
+    before = path.read_bytes()
+
+    def disk_full(fd, data):
+        os.write(fd, bytes(data[: len(data) // 2]))  # half of it lands, then the disk is full
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(atomic, "_write_all", disk_full)
+    with pytest.raises(CheckpointWriteError, match="the disk is full; the previous file there .* is unchanged"):
+        atomic_save({"state_dict": {"w": torch.ones(1000)}}, path)
+    assert path.read_bytes() == before and os.listdir(tmp_path) == ["last.ckpt"]
+
+
+def test_the_named_fallback_cleans_up_too(tmp_path, monkeypatch):
+    monkeypatch.delattr(os, "O_TMPFILE", raising=False)  # a platform without unnamed files
+
+    def disk_full(fd, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    atomic_save({"state_dict": {}}, tmp_path / "a.ckpt")
+    monkeypatch.setattr(atomic, "_write_all", disk_full)
+    with pytest.raises(CheckpointWriteError):
+        atomic_save({"state_dict": {"w": torch.ones(10)}}, tmp_path / "a.ckpt")
+    assert os.listdir(tmp_path) == ["a.ckpt"] and load_checkpoint(tmp_path / "a.ckpt") == {"state_dict": {}}
+
+
+WRITER = textwrap.dedent("""
+    import sys, torch
+    from ganzoo.atomic import atomic_save
+    folder, i = sys.argv[1], 0
+    while True:
+        i += 1  # 16 MB a write, so that kills land mid-write
+        atomic_save({"state_dict": {"w": torch.full((4_000_000,), float(i))}, "i": i}, f"{folder}/last.ckpt")
+        print(i, flush=True)
+""")
+
+
+def test_sigkill_during_saves_leaves_only_complete_checkpoints_and_no_stray_files(tmp_path):
+    script = tmp_path / "writer.py"
+    script.write_text(WRITER)
+    folder = tmp_path / "run"
+    folder.mkdir()
+    rng = torch.Generator().manual_seed(0)
+    for _ in range(6):
+        process = subprocess.Popen([sys.executable, str(script), str(folder)], stdout=subprocess.PIPE, text=True)
+        process.stdout.readline()  # one write has finished; the next is under way
+        time.sleep(float(torch.rand(1, generator=rng)) * 0.3)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        assert os.listdir(folder) == ["last.ckpt"]
+        checkpoint = load_checkpoint(folder / "last.ckpt")
+        assert checkpoint["i"] >= 1 and bool((checkpoint["state_dict"]["w"] == checkpoint["i"]).all())
+
+
+def test_training_checkpoints_are_written_atomically(tmp_path):
+    from ganzoo.cli import GanzooCLI
+
+    cli = GanzooCLI(args=[*RING8, "--trainer.max_steps", "2", "--trainer.default_root_dir", str(tmp_path)])
+    assert type(cli.trainer.strategy.checkpoint_io) is atomic.AtomicCheckpointIO
+    assert [p.name for p in tmp_path.rglob("*ckpt*")] == ["step=2.ckpt"]  # no temporary file beside it
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"\x00" * 100, "is not a PyTorch checkpoint (corrupt, truncated, or another kind of file)"),
+        ("truncated", "is not a readable PyTorch checkpoint (corrupt or truncated?)"),
+        ("malicious", "needs arbitrary code to unpickle"),
+        ("other-class", "is a ganzoo.models.gan.GAN checkpoint but this run's model is ganzoo.models."),
+    ],
+    ids=["not-a-checkpoint", "truncated", "malicious", "other-class"],
+)
+def test_ckpt_path_goes_through_the_safe_loader(content, message, tmp_path, capsys):
+    source = tmp_path / "first"
+    main([*RING8, "--trainer.max_steps", "2", "--trainer.default_root_dir", str(source)])
+    (good,) = source.rglob("*.ckpt")
+    bad = tmp_path / "bad.ckpt"
+    if content == "truncated":
+        bad.write_bytes(good.read_bytes()[:5000])
+    elif content == "malicious":
+        torch.save({"state_dict": {}, "payload": os.system}, bad)  # would run code if unpickled
+    elif content == "other-class":
+        bad = good
+    else:
+        bad.write_bytes(content)
+    args = ["fit", "--config", str(ROOT / "configs/quickstart.yaml")] if content == "other-class" else RING8
+    with pytest.raises(SystemExit) as exit_info:
+        main([*args, "--trainer.max_steps", "3", "--ckpt_path", str(bad), "--trainer.default_root_dir", str(tmp_path / "b")])
+    assert str(exit_info.value.code).startswith("ganzoo: error: ") and message in str(exit_info.value.code)
+    assert "\n" not in str(exit_info.value.code)
+
+
+@pytest.mark.parametrize(
+    "tamper, message",
+    [
+        (lambda h: h["generator"].update(class_path="subprocess.Popen"), "asks to build 'subprocess.Popen', neither"),
+        (lambda h: h.update(_instantiator="os.system"), "names the instantiator 'os.system'"),
+    ],
+    ids=["nested-class-path", "instantiator"],
+)
+def test_a_tampered_config_in_a_checkpoint_is_refused_before_anything_is_built(tamper, message, tmp_path):
+    import ganzoo
+    from ganzoo.models import GAN
+
+    main([*RING8, "--trainer.max_steps", "1", "--trainer.default_root_dir", str(tmp_path)])
+    (path,) = tmp_path.rglob("*.ckpt")
+    checkpoint = load_checkpoint(path)
+    tamper(checkpoint["hyper_parameters"])
+    torch.save(checkpoint, tmp_path / "tampered.ckpt")
+    for load in (ganzoo.load, GAN.load_from_checkpoint):
+        with pytest.raises(CheckpointError, match=message):
+            load(tmp_path / "tampered.ckpt")
+    with pytest.raises(SystemExit, match=message):
+        main([*RING8, "--trainer.max_steps", "2", "--ckpt_path", str(tmp_path / "tampered.ckpt"),
+              "--trainer.default_root_dir", str(tmp_path / "resumed")])
