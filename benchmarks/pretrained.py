@@ -27,6 +27,7 @@ from pathlib import Path
 import torch
 
 import ganzoo
+from ganzoo.checkpoints import checkpoint_class_path, load_checkpoint
 from ganzoo.metrics.evaluate import evaluate
 from ganzoo.zoo import copy_into_registry, strip_for_shipping
 
@@ -132,11 +133,12 @@ def main() -> None:
 def register(args: argparse.Namespace, entry: dict, options: dict, checkpoint: Path, command: str, wall: float,
              scores: dict) -> None:  # fmt: skip
     """Print the model card and, unless --dry_run, ship the checkpoint's generator into the registry."""
+    saved = load_checkpoint(checkpoint)  # read once: the class and the step (no model is built)
     card = {
-        "class": type(ganzoo.load(checkpoint)).__name__,
+        "class": checkpoint_class_path(saved).rpartition(".")[2],
         "command": command,
         "config": entry["config"],
-        "generator_steps": int(torch.load(checkpoint, weights_only=True)["global_step"]),
+        "generator_steps": int(saved["global_step"]),
         "wall_seconds": round(wall, 1),
         "hardware": hardware(),
         "evaluated": f"ganzoo evaluate --data {entry['data']} --features {entry['features']} "

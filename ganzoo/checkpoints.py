@@ -71,6 +71,15 @@ def load_checkpoint(source: str | Path | bytes, *, weights_only: bool = True) ->
     return checkpoint
 
 
+def load_trusted_checkpoint(source: str | Path | bytes, name: str, *, weights_only: bool = True) -> dict[str, Any]:
+    """``load_checkpoint`` and, when loading weights only, ``check_config_is_trusted``: what every path that
+    rebuilds a model from a file (``load_from_checkpoint``, ``--ckpt_path``) reads it with."""
+    checkpoint = load_checkpoint(source, weights_only=weights_only)
+    if weights_only:  # weights_only=False: the caller trusts the file, and its classes
+        check_config_is_trusted(checkpoint, name)
+    return checkpoint
+
+
 def checkpoint_class_path(checkpoint: dict[str, Any]) -> str | None:
     """The model class a checkpoint was saved from, as 'module.Class'."""
     meta = checkpoint.get("ganzoo") or {}

@@ -23,10 +23,9 @@ from lightning.pytorch.utilities import rank_zero_info
 
 from ganzoo.checkpoints import (
     CheckpointError,
-    check_config_is_trusted,
     checkpoint_class_path,
     import_class,
-    load_checkpoint,
+    load_trusted_checkpoint,
 )
 from ganzoo.data.base import GANDataModule
 from ganzoo.distributed import resolve_strategy
@@ -97,9 +96,7 @@ class GanzooCLI(LightningCLI):
         path = self.config[subcommand].get("ckpt_path") if subcommand else None
         if path is None or str(path) in ("last", "best", "hpc", "registry") or "://" in str(path):
             return
-        checkpoint = load_checkpoint(path)
-        check_config_is_trusted(checkpoint, str(path))
-        stored = checkpoint_class_path(checkpoint)
+        stored = checkpoint_class_path(load_trusted_checkpoint(path, str(path)))
         mine = (self.config[subcommand].get("model") or {}).get("class_path")
         if stored is not None and mine is not None and import_class(stored) is not import_class(mine):
             raise CheckpointError(

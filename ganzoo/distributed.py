@@ -17,6 +17,7 @@ left to interpreter finalization can abort the process with "terminate called wi
 from __future__ import annotations
 
 import atexit
+import functools
 from typing import Any
 
 import torch
@@ -26,14 +27,10 @@ from torch.nn.parallel import DistributedDataParallel
 
 from ganzoo.models.adversarial import AdversarialModule
 
-_DESTROY_REGISTERED: list[bool] = []
-
-
+@functools.cache
 def _destroy_process_group_at_exit() -> None:
-    """Register (once) ``destroy_process_group`` to run while the interpreter is still whole."""
-    if not _DESTROY_REGISTERED:
-        atexit.register(_destroy_process_group)
-        _DESTROY_REGISTERED.append(True)
+    """Register (once: cached) ``destroy_process_group`` to run while the interpreter is still whole."""
+    atexit.register(_destroy_process_group)
 
 
 def _destroy_process_group() -> None:

@@ -24,10 +24,9 @@ from torch import Tensor, nn
 from ganzoo.atomic import AtomicCheckpointIO
 from ganzoo.checkpoints import (
     CheckpointError,
-    check_config_is_trusted,
     checkpoint_class_path,
     import_class,
-    load_checkpoint,
+    load_trusted_checkpoint,
     read_checkpoint_bytes,
 )
 from ganzoo.models.hparams import class_path
@@ -177,10 +176,7 @@ class GenerativeModule(LightningModule):
         Called on a base class it returns whichever model the checkpoint was saved from.
         """
         data = read_checkpoint_bytes(checkpoint_path)
-        checkpoint = load_checkpoint(data, weights_only=weights_only)
-        if weights_only:  # weights_only=False: the caller trusts the file, and its classes
-            check_config_is_trusted(checkpoint, str(checkpoint_path))
-        stored = checkpoint_class_path(checkpoint)
+        stored = checkpoint_class_path(load_trusted_checkpoint(data, str(checkpoint_path), weights_only=weights_only))
         if stored is None:
             raise CheckpointError(f"{checkpoint_path} was not saved by a ganzoo model: it names no model class.")
         saved_class = import_class(stored)
