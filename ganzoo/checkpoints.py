@@ -39,10 +39,13 @@ def looks_like_torch_file(data: bytes) -> bool:
     return zipfile.is_zipfile(io.BytesIO(data)) or data[:1] == b"\x80"
 
 
-def load_file(source: str | Path | bytes, *, weights_only: bool = True) -> Any:
-    """``torch.load`` on CPU with ``weights_only=True`` by default, turning failures into a ``CheckpointError``."""
-    name = "<bytes>" if isinstance(source, bytes) else str(source)
+def load_file(source: str | Path | bytes, *, weights_only: bool = True, name: str | None = None) -> Any:
+    """``torch.load`` on CPU with ``weights_only=True`` by default, turning failures into a ``CheckpointError``
+    that names the file (``name``, for bytes read from one)."""
+    name = name or ("<bytes>" if isinstance(source, bytes) else str(source))
     data = source if isinstance(source, bytes) else read_checkpoint_bytes(source)
+    if not data:
+        raise CheckpointError(f"{name} is empty (0 bytes): an interrupted copy or download?")
     try:
         checkpoint = torch.load(io.BytesIO(data), map_location="cpu", weights_only=weights_only)
     except pickle.UnpicklingError as err:
@@ -62,10 +65,12 @@ def load_file(source: str | Path | bytes, *, weights_only: bool = True) -> Any:
     return checkpoint
 
 
-def load_checkpoint(source: str | Path | bytes, *, weights_only: bool = True) -> dict[str, Any]:
+def load_checkpoint(
+    source: str | Path | bytes, *, weights_only: bool = True, name: str | None = None
+) -> dict[str, Any]:
     """``load_file`` of a dict with a ``state_dict`` (a Lightning or ganzoo checkpoint)."""
-    name = "<bytes>" if isinstance(source, bytes) else str(source)
-    checkpoint = load_file(source, weights_only=weights_only)
+    name = name or ("<bytes>" if isinstance(source, bytes) else str(source))
+    checkpoint = load_file(source, weights_only=weights_only, name=name)
     if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
         raise CheckpointError(f"{name} is not a Lightning checkpoint: it has no 'state_dict'.")
     return checkpoint
@@ -74,7 +79,7 @@ def load_checkpoint(source: str | Path | bytes, *, weights_only: bool = True) ->
 def load_trusted_checkpoint(source: str | Path | bytes, name: str, *, weights_only: bool = True) -> dict[str, Any]:
     """``load_checkpoint`` and, when loading weights only, ``check_config_is_trusted``: what every path that
     rebuilds a model from a file (``load_from_checkpoint``, ``--ckpt_path``) reads it with."""
-    checkpoint = load_checkpoint(source, weights_only=weights_only)
+    checkpoint = load_checkpoint(source, weights_only=weights_only, name=name)
     if weights_only:  # weights_only=False: the caller trusts the file, and its classes
         check_config_is_trusted(checkpoint, name)
     return checkpoint

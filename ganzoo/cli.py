@@ -3,19 +3,21 @@
 * The model and the data are chosen by class path (``--model.class_path ganzoo.models.GAN``).
 * LightningCLI's one-optimizer ``optimizer:`` key is off: models take ``g_optimizer`` and
   ``d_optimizer`` (each a ``class_path``/``init_args`` in YAML).
-* ``--trainer.strategy ddp`` (and ``ddp_spawn``/``ddp_fork``/``ddp_notebook``) means
-  ``GANDDPStrategy``: generator and discriminator in separate DDP wrappers.
+* ``--trainer.strategy ddp`` (and ``ddp_spawn``/``ddp_fork``/``ddp_notebook``), and ``auto`` on several
+  devices or nodes, mean ``GANDDPStrategy``: generator and discriminator in separate DDP wrappers.
 * ``--trainer.max_steps`` counts generator steps; checkpoints are named by it (``step=1000.ckpt``).
 * At the end of ``fit`` it says where the run went: the folder, the last sample grid, the last checkpoint.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
+from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch import Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
@@ -28,7 +30,7 @@ from ganzoo.checkpoints import (
     load_trusted_checkpoint,
 )
 from ganzoo.data.base import GANDataModule
-from ganzoo.distributed import resolve_strategy
+from ganzoo.distributed import resolve_strategy, uses_plain_ddp
 from ganzoo.loggers import SaveConfigToLoggers, WandbNotReady, check_wandb_ready
 from ganzoo.models.generative import GenerativeModule
 
@@ -38,6 +40,28 @@ MAX_STEPS_HELP = (
 )
 SUBCOMMANDS = "{fit,validate,test,predict,evaluate,sample}"
 CHECKPOINT_NAME = "{step}"  # step=1000.ckpt: the generator step (a ModelCheckpoint given a filename keeps its own)
+
+
+def debugging() -> bool:
+    """``GANZOO_DEBUG=1`` (or ``--debug``, which sets it) shows tracebacks and jsonargparse's full errors."""
+    return bool(os.environ.get("GANZOO_DEBUG") or os.environ.get("GANZOO_TRACEBACK"))
+
+
+def exit_with_one_line(message: str) -> NoReturn:
+    """A user error: one line on stderr, exit code 2."""
+    sys.stderr.write(f"ganzoo: error: {message}\n")
+    sys.exit(2)
+
+
+class OneLineErrorParser(LightningArgumentParser):
+    """jsonargparse's errors (unknown keys, wrong types, missing files) as one line instead of usage + dump."""
+
+    def error(self, message: str, ex: Exception | None = None) -> NoReturn:
+        if debugging() or not self.exit_on_error:
+            super().error(message, ex)
+        words = self.prog.replace(" [options]", "").split()  # a subcommand's prog is the whole usage line
+        command = f"{words[0]} {words[-1]}" if len(words) > 1 else words[0]
+        exit_with_one_line(f"{one_line(message)} ({command} --help lists the options)")
 
 
 class GanzooCLI(LightningCLI):
@@ -57,6 +81,7 @@ class GanzooCLI(LightningCLI):
             },
             args=args,
             run=run,
+            parser_class=OneLineErrorParser,
             **kwargs,
         )
 
@@ -67,7 +92,11 @@ class GanzooCLI(LightningCLI):
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         config = self._get(self.config_init, "trainer", default={})
-        kwargs.setdefault("strategy", resolve_strategy(config.get("strategy", "auto")))
+        strategy = config.get("strategy", "auto")
+        if strategy == "auto" and auto_strategy_is_plain_ddp(config):
+            # "auto" on several devices or nodes would be Lightning's one-wrapper DDP: use ganzoo's
+            strategy = "ddp_fork" if hasattr(sys, "ps1") else "ddp"
+        kwargs.setdefault("strategy", resolve_strategy(strategy))
         trainer = super().instantiate_trainer(**kwargs)
         for callback in trainer.checkpoint_callbacks:
             if isinstance(callback, ModelCheckpoint) and callback.filename is None:
@@ -105,6 +134,23 @@ class GanzooCLI(LightningCLI):
             )
 
 
+def auto_strategy_is_plain_ddp(config: Any) -> bool:
+    """Whether ``strategy="auto"`` would give Lightning's DDP for these accelerator, devices and nodes (asked of
+    a bare Trainer, quietly: it only resolves the strategy)."""
+    options = {key: config.get(key) for key in ("accelerator", "devices", "num_nodes") if config.get(key) is not None}
+    if options.get("devices", "auto") == 1 and options.get("num_nodes", 1) == 1:
+        return False
+    quiet = logging.getLogger("lightning.pytorch.utilities.rank_zero")
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)
+    try:
+        probe = Trainer(**options, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                        enable_model_summary=False)  # fmt: skip
+    finally:
+        quiet.setLevel(level)
+    return uses_plain_ddp(probe)
+
+
 def run_summary(trainer: Trainer) -> str:
     """Where a finished run went: its folder, its last sample grid and its last checkpoint."""
     from ganzoo.callbacks.sample_grid import SampleGrid, run_directory
@@ -119,15 +165,29 @@ def run_summary(trainer: Trainer) -> str:
     return "\n".join(lines)
 
 
-def one_line(err: BaseException) -> str:
-    """The reason in an error: for a class that failed to build (jsonargparse lists it under the Union of
-    subclass and None, with the whole namespace), the class's own message."""
-    text = str(err)
+def one_line(err: BaseException | str) -> str:
+    """The reason in an error, on one line: for a value that matches none of a Union's types (jsonargparse
+    lists each with the whole namespace), the reason of the first type that is not ``None``."""
+    text = str(err).strip()
+    if "Original Traceback" in text:  # raised in a DataLoader worker: the worker's own exception, last line
+        text = text.splitlines()[-1].split(": ", 1)[-1]
+    if "No supported gpu backend" in text or "GPUAccelerator can not run on your system" in text:
+        text += " This machine has no usable GPU: use --trainer.accelerator cpu (or auto)."
     if "Does not validate against any of the Union subtypes" in text:
-        reasons = [line.strip()[2:] for line in text.splitlines() if line.strip().startswith("- ")]
-        reasons = [r for r in reasons if not r.startswith("Expected a <class 'NoneType'>")]
+        head = text.splitlines()[0].split("Does not validate")[0].strip()
+        reasons, current = [], None
+        for line in text.splitlines()[1:]:
+            stripped = line.strip()
+            if stripped.startswith("- "):
+                current = [stripped[2:]]
+                reasons.append(current)
+            elif stripped.startswith("Given value"):
+                current = None
+            elif current is not None and stripped:
+                current.append(stripped)
+        reasons = [" ".join(r) for r in reasons if not r[0].startswith("Expected a <class 'NoneType'>")]
         if reasons:
-            return reasons[0]
+            return f"{head} {reasons[0]}".strip() if head.startswith("Parser key") else reasons[0]
     return " ".join(text.split())
 
 
@@ -135,18 +195,21 @@ def main(args: Any = None) -> Any:
     """Entry point of ``python -m ganzoo`` and the ``ganzoo`` console script.
 
     ``evaluate`` and ``sample`` are ganzoo's own commands; everything else goes to LightningCLI. Errors a user
-    can fix (bad data or values, unreadable checkpoints, a full disk) end the command with one line.
+    can fix (bad config keys or values, bad data, unreadable checkpoints, a full disk) end the command with one
+    line on stderr and exit code 2; ``--debug`` or ``GANZOO_DEBUG=1`` shows the traceback instead.
     """
     from ganzoo.commands import COMMANDS, run_command
 
-    argv = sys.argv[1:] if args is None else args
-    if isinstance(argv, list) and argv and argv[0] in COMMANDS:
-        return run_command(list(argv))
+    argv = list(sys.argv[1:] if args is None else args)
+    if "--debug" in argv:
+        argv.remove("--debug")
+        os.environ["GANZOO_DEBUG"] = "1"
+    if argv and argv[0] in COMMANDS:
+        return run_command(argv)
     try:
-        return GanzooCLI(args=args)
-    except (WandbNotReady, CheckpointError) as err:
-        sys.exit(f"ganzoo: error: {one_line(err)}")
-    except (ValueError, OSError) as err:  # bad data, sizes, values, folders, a full disk: one line, not a traceback
-        if os.environ.get("GANZOO_TRACEBACK"):
+        return GanzooCLI(args=argv)
+    except (WandbNotReady, CheckpointError, MisconfigurationException, ValueError, OSError) as err:
+        # bad values, data, sizes, checkpoints, folders, a full disk: one line, not a traceback
+        if debugging():
             raise
-        sys.exit(f"ganzoo: error: {one_line(err)} (GANZOO_TRACEBACK=1 shows the traceback)")
+        exit_with_one_line(f"{one_line(err)} (--debug shows the traceback)")

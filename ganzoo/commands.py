@@ -6,7 +6,17 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+
+
+class CommandParser(argparse.ArgumentParser):
+    """argparse for ganzoo's own commands: every error one line on stderr, exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.fail(f"{message} ({self.prog} --help lists the options)")
+
+    def fail(self, err: BaseException | str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {' '.join(str(err).split())}\n")
 
 
 def _device(name: str) -> str:
@@ -26,7 +36,7 @@ def evaluate_command(argv: list[str]) -> dict[str, Any]:
     from ganzoo.metrics.evaluate import IMAGE_DATASETS, TOY_DATASETS, evaluate
     from ganzoo.metrics.registry import METRICS
 
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="ganzoo evaluate",
         description="Score a trained generator (its averaged weights when the checkpoint has them) and print a table.",
     )
@@ -73,8 +83,8 @@ def evaluate_command(argv: list[str]) -> dict[str, Any]:
             use_cache=not args.no_cache,
             averaged=not args.raw,
         )
-    except (ValueError, FileNotFoundError, RuntimeError) as err:
-        parser.exit(2, f"ganzoo evaluate: error: {err}\n")
+    except (ValueError, OSError, RuntimeError) as err:
+        parser.fail(err)
     result["checkpoint"] = str(args.ckpt)
     width = max(map(len, result))
     for key, value in result.items():
@@ -104,7 +114,7 @@ def sample_command(argv: list[str]) -> list[Path]:
     from ganzoo import load
     from ganzoo.callbacks.sample_grid import render_scatter
 
-    parser = argparse.ArgumentParser(prog="ganzoo sample", description="Write samples of a trained model.")
+    parser = CommandParser(prog="ganzoo sample", description="Write samples of a trained model.")
     parser.add_argument("--model", required=True, help="a registered name, checkpoint path, URL or wandb: artifact")
     parser.add_argument("--num", type=int, default=64, help="samples (with --interpolate: interpolation rows)")
     parser.add_argument("--seed", type=int, default=0)
@@ -124,13 +134,13 @@ def sample_command(argv: list[str]) -> list[Path]:
         parser.error("--num must be ≥ 1 and --steps ≥ 2")
     try:
         model = load(args.model)
-    except (ValueError, FileNotFoundError, RuntimeError) as err:
-        parser.exit(2, f"ganzoo sample: error: {err}\n")
+    except (ValueError, OSError, RuntimeError) as err:
+        parser.fail(err)
     rng = torch.Generator().manual_seed(args.seed)
     try:
         z, nrow = sample_latent_for(model, args, rng)
     except ValueError as err:
-        parser.exit(2, f"ganzoo sample: error: {err}\n")
+        parser.fail(err)
     nrow = args.nrow or nrow
     samples = model.sample_from(z, averaged=not args.raw).float().cpu()
     out = Path(args.out)

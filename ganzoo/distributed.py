@@ -88,3 +88,8 @@ def resolve_strategy(strategy: Any) -> Any:
     if isinstance(strategy, str) and strategy in START_METHODS:
         return GANDDPStrategy(start_method=START_METHODS[strategy])
     return strategy
+
+
+def uses_plain_ddp(trainer: Any) -> bool:
+    """Whether ``trainer`` got Lightning's one-wrapper DDP (what ``strategy="auto"`` picks for several devices)."""
+    return isinstance(trainer.strategy, DDPStrategy) and not isinstance(trainer.strategy, GANDDPStrategy)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -116,14 +117,23 @@ def gradient_penalty(
 
 
 def dragan_penalty(
-    critic: Callable[[Tensor], Tensor], real: Tensor, perturbation: float = 0.5, alpha: Tensor | None = None
+    critic: Callable[[Tensor], Tensor],
+    real: Tensor,
+    perturbation: float = 0.5,
+    alpha: Tensor | None = None,
+    noise: Literal["code", "paper"] = "code",
 ) -> Tensor:
-    """DRAGAN penalty (Kodali et al. 2017): ``E[(‖∇D(x̂)‖₂ - 1)²]`` around the real data.
+    """DRAGAN penalty (Kodali et al. 2017): ``E[(‖∇D(x̂)‖₂ - 1)²]`` around the real data. Multiply by λ.
 
-    ``x_p = x + perturbation · std(x) · u`` with u ~ U[0, 1] elementwise and std over the batch,
-    ``x̂ = αx + (1-α)x_p`` with α ~ U[0, 1] per sample. Multiply by λ.
+    ``noise="code"`` (the authors' code, the default): ``x_p = x + c·std(x)·u``, u ~ U[0, 1] elementwise,
+    std over the batch, ``x̂ = αx + (1-α)x_p`` with α ~ U[0, 1] per sample; c = ``perturbation`` (0.5).
+    ``noise="paper"`` (the paper's formula): ``x̂ = x + δ``, δ ~ N(0, c·I); c = ``perturbation`` (≈ 10 in the paper).
     """
     real = real.detach().float()
+    if noise == "paper":
+        return _unit_gradient_norm_penalty(critic, real + perturbation**0.5 * torch.randn_like(real))
+    if noise != "code":
+        raise ValueError(f"DRAGAN's noise must be 'code' or 'paper', got {noise!r}")
     noisy = real + perturbation * real.std() * torch.rand_like(real)
     if alpha is None:
         alpha = torch.rand(real.shape[0], *([1] * (real.ndim - 1)), device=real.device)

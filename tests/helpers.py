@@ -50,6 +50,21 @@ def parameters_of(module: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in module.state_dict().items()}
 
 
+class SaveRankState(pl.Callback):
+    """Each rank saves its parameters and a draw from its RNG at the end of training."""
+
+    def __init__(self, folder: str):
+        self.folder = folder
+
+    def on_train_end(self, trainer, pl_module):
+        state = {
+            "params": {k: v.detach().cpu() for k, v in pl_module.named_parameters()},
+            "noise": torch.randn(4),
+            "wrapped": sorted(pl_module.ddp_networks),
+        }
+        torch.save(state, f"{self.folder}/rank{trainer.global_rank}.pt")
+
+
 class KillAtStep(pl.Callback):
     """SIGKILLs its own process once training reaches generator step ``step`` (the exact-resume tests)."""
 

@@ -13,7 +13,7 @@ import torch
 from conftest import ROOT, shared_dataset
 from torchvision.utils import save_image
 
-from ganzoo.cli import MAX_STEPS_HELP, GanzooCLI, main
+from ganzoo.cli import MAX_STEPS_HELP, GanzooCLI
 from ganzoo.distributed import GANDDPStrategy
 
 # every full run config (configs/logger/ holds add-on snippets, tested in test_wandb.py)
@@ -67,61 +67,6 @@ def run_cli_expecting_exit(args: list[str], capsys) -> tuple[int, str]:
         GanzooCLI(args=args)
     captured = capsys.readouterr()
     return exit_info.value.code, captured.out + captured.err
-
-
-@pytest.mark.parametrize(
-    "extra, message",
-    [
-        (["--model.init_args.learning_rate", "0.1"], 'Parser key "model"'),  # unknown key
-        (["--trainer.max_steps", "many"], 'Parser key "trainer.max_steps"'),  # wrong type
-        (["--optimizer", "Adam"], "unrecognized arguments: --optimizer"),  # the one-optimizer key is off
-    ],
-    ids=["unknown-key", "wrong-type", "single-optimizer-key"],
-)
-def test_bad_arguments_stop_with_a_message_naming_them(extra, message, capsys):
-    code, output = run_cli_expecting_exit(["fit", "--config", str(ROOT / "configs/quickstart.yaml"), *extra], capsys)
-    assert code != 0 and message in output
-    if extra[0].startswith("--model"):
-        assert "learning_rate" in output
-
-
-def folder_case(tmp_path: Path, kind: str) -> list[str]:
-    if kind == "unwritable-root":  # a run folder below a file cannot be made
-        (tmp_path / "a-file").write_text("")
-        return ["--trainer.default_root_dir", str(tmp_path / "a-file" / "runs")]
-    folder = tmp_path / "images"
-    folder.mkdir()
-    if kind == "corrupt":
-        write_images(folder, n=8)
-        (folder / "class0" / "broken.png").write_bytes(b"not an image")
-    return ["--data.class_path", "ganzoo.data.ImageFolderDataModule", "--data.init_args.data_dir", str(folder),
-            "--data.init_args.image_size", "16", "--data.init_args.channels", "1", "--data.init_args.batch_size", "4"]  # fmt: skip
-
-
-@pytest.mark.parametrize(
-    "extra, message",
-    [
-        (["--data.init_args.batch_size", "0"], "batch_size must be positive, got 0"),
-        (["--model.init_args.n_critic", "0"], "n_critic must be at least 1, got 0"),
-        (["--model.init_args.g_optimizer.init_args.lr", "-1"], "Invalid learning rate: -1.0"),
-        (["--trainer.max_steps", "0"], "--trainer.max_steps 0 trains nothing"),
-        (["--data.init_args.image_size", "32"], "The data are 1×32×32 but the generator makes 1×16×16"),
-        ("empty-folder", "images"),
-        ("corrupt", "broken.png"),
-        ("unwritable-root", "a-file"),
-    ],
-    ids=["batch-size-0", "n-critic-0", "negative-lr", "max-steps-0", "size-mismatch", "empty-folder", "corrupt-image",
-         "unwritable-root"],  # fmt: skip
-)
-def test_what_a_user_can_fix_ends_the_command_with_one_line(extra, message, tmp_path):
-    if isinstance(extra, str):
-        extra = folder_case(tmp_path, extra)
-    args = ["fit", "--config", str(ROOT / "configs/quickstart.yaml"), *QUIET, "--trainer.logger", "false"]
-    args += ["--trainer.max_steps", "2", "--trainer.default_root_dir", str(tmp_path / "run"), *extra]  # last wins
-    with pytest.raises(SystemExit) as exit_info:
-        main(args)
-    line = str(exit_info.value.code)
-    assert line.startswith("ganzoo: error: ") and message in line and "\n" not in line, line
 
 
 def test_print_config_and_help(capsys):

@@ -38,6 +38,17 @@ def tiny_infogan() -> InfoGAN:
     return InfoGAN(DCGANGenerator(8 + 10 + 2, 16, 1, 8), InfoGANDiscriminator(16, 1, 8, 10, 2))
 
 
+def test_infogan_noise_is_normal_or_the_papers_uniform():
+    normal = tiny_infogan()
+    uniform = InfoGAN(DCGANGenerator(8 + 10 + 2, 16, 1, 8), InfoGANDiscriminator(16, 1, 8, 10, 2), noise="uniform")
+    z = uniform.sample_noise(4000, torch.Generator().manual_seed(0))
+    assert z.shape == (4000, 8) and z.min() >= -1 and z.max() <= 1 and z.var().item() == pytest.approx(1 / 3, rel=0.05)
+    assert torch.equal(z, uniform.sample_noise(4000, torch.Generator().manual_seed(0)))  # seeded
+    assert normal.sample_noise(4000).abs().max() > 1 and uniform.hparams["noise"] == "uniform"
+    with pytest.raises(ValueError, match="noise must be 'normal' or 'uniform'"):
+        InfoGAN(DCGANGenerator(20, 16, 1, 8), InfoGANDiscriminator(16, 1, 8, 10, 2), noise="gaussian")
+
+
 # ---------------------------------------------------------------- losses against closed forms
 def test_acgan_losses_equal_the_hand_computed_formula():
     torch.manual_seed(0)

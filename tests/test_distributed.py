@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -9,7 +10,7 @@ import sys
 import pytest
 import torch
 from conftest import ROOT
-from helpers import digits_data, parameters_of, tiny_dcgan, toy_data, trainer
+from helpers import SaveRankState, digits_data, parameters_of, tiny_dcgan, toy_data, trainer
 from lightning.pytorch.callbacks import Callback
 from lightning.pytorch.strategies import DDPStrategy
 
@@ -24,21 +25,6 @@ def fresh_launcher_environment(monkeypatch):
     """A spawn run leaves MASTER_PORT in os.environ; the next one would reuse a port that may still be taken."""
     for name in LAUNCHER_VARS:
         monkeypatch.delenv(name, raising=False)
-
-
-class SaveRankState(Callback):
-    """Each rank saves its parameters and a draw from its RNG at the end of training."""
-
-    def __init__(self, folder: str):
-        self.folder = folder
-
-    def on_train_end(self, trainer, pl_module):
-        state = {
-            "params": {k: v.detach().cpu() for k, v in pl_module.named_parameters()},
-            "noise": torch.randn(4),
-            "wrapped": sorted(pl_module.ddp_networks),
-        }
-        torch.save(state, os.path.join(self.folder, f"rank{trainer.global_rank}.pt"))
 
 
 def wgan_gp_with_mlps():
@@ -158,3 +144,33 @@ def test_a_resumed_ddp_run_ends_bit_identical_to_an_uninterrupted_one(tmp_path):
     for key in ("state_dict", "optimizer_states"):
         assert_identical(straight[key], resumed[key], key)
     assert_identical(straight["ganzoo"]["rng"], resumed["ganzoo"]["rng"], "rng")
+
+
+def test_two_nodes_started_by_torchrun_end_with_identical_parameters(tmp_path):
+    """``torchrun --nnodes 2 --node_rank {0,1}`` on 127.0.0.1, one process per node, ``--trainer.num_nodes 2``
+    (the README's many-machines recipe, both "machines" here): the ranks end with the same parameters."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k not in LAUNCHER_VARS}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tests"), env.get("PYTHONPATH", "")])
+    save = {"class_path": "helpers.SaveRankState", "init_args": {"folder": str(tmp_path)}}
+    node = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--nproc-per-node", "1",
+            "--master-addr", "127.0.0.1", "--master-port", str(port)]  # fmt: skip
+    fit = ["-m", "ganzoo", "fit", "--config", str(ROOT / "configs/gan/ring8.yaml"), "--trainer.accelerator", "cpu",
+           "--trainer.num_nodes", "2", "--trainer.devices", "1", "--trainer.max_steps", "5",
+           "--trainer.default_root_dir", str(tmp_path), "--trainer.logger", "false",
+           "--trainer.enable_progress_bar", "false", "--data.init_args.num_samples", "4096",
+           f"--trainer.callbacks+={json.dumps(save)}"]  # fmt: skip
+    nodes = [subprocess.Popen([*node, "--node-rank", str(rank), *fit], cwd=tmp_path, env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for rank in (0, 1)]  # fmt: skip
+    outputs = [n.communicate(timeout=300)[0] for n in nodes]
+    assert [n.returncode for n in nodes] == [0, 0], outputs[0][-3000:] + outputs[1][-3000:]
+    rank0 = torch.load(tmp_path / "rank0.pt", weights_only=True)
+    rank1 = torch.load(tmp_path / "rank1.pt", weights_only=True)
+    assert rank0["wrapped"] == rank1["wrapped"] == ["discriminator", "generator"]  # ganzoo's DDP on both
+    for name in rank0["params"]:
+        assert torch.equal(rank0["params"][name], rank1["params"][name]), name
+    assert not torch.equal(rank0["noise"], rank1["noise"])

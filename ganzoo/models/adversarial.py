@@ -4,7 +4,8 @@ A model lists its networks in ``network_names`` (each an attribute, so state-dic
 ``generator.*``/``discriminator.*``) and its optimizer groups in ``optimizer_groups``: a group name →
 the networks one optimizer updates (CycleGAN: ``generators`` over both generators). ``training_network``
 makes a group trainable and routes calls to its networks through their own DDP wrappers
-(``ganzoo.distributed.GANDDPStrategy``); ``update`` is zero_grad → backward → clip → step.
+(``ganzoo.distributed.GANDDPStrategy``); ``update`` is zero_grad → backward → step, gradients clipped in
+``on_before_optimizer_step``.
 
 Budgets are generator steps: only the ``counted_group``'s optimizer steps advance ``global_step``.
 """
@@ -18,7 +19,7 @@ from typing import Any, ClassVar, Literal
 import torch
 from torch import Tensor, nn
 
-from ganzoo.models.generative import GenerativeModule, eval_mode, fmt_shape
+from ganzoo.models.generative import GenerativeModule, eval_mode, fmt_shape, network_device
 from ganzoo.models.hparams import adam, warn_if_schedule_does_not_match
 
 
@@ -110,18 +111,24 @@ class AdversarialModule(GenerativeModule):
             self._networks_in_training = ()
 
     def update(self, optimizer: Any, loss: Tensor, group: str) -> None:
-        """zero_grad → backward → optional clipping → step, noting whether the loss was finite."""
+        """zero_grad → backward → step (gradients clipped in ``on_before_optimizer_step``), noting whether the
+        loss was finite."""
         self._record_finite(group, loss)
         optimizer.zero_grad(set_to_none=True)
         self.manual_backward(loss)
-        if self.gradient_clip_val:
-            self.clip_gradients(
-                optimizer, gradient_clip_val=self.gradient_clip_val, gradient_clip_algorithm=self.gradient_clip_algorithm
-            )
         if group == self.counted_group:
             optimizer.step()
         else:
             self._step_uncounted(optimizer)
+
+    def on_before_optimizer_step(self, optimizer: Any) -> None:
+        """Clip here, not right after backward: under 16-mixed the precision plugin unscales the gradients
+        just before this hook (clipping earlier would act on gradients still multiplied by the loss scale,
+        Lightning issue #18089)."""
+        if self.gradient_clip_val:
+            self.clip_gradients(
+                optimizer, gradient_clip_val=self.gradient_clip_val, gradient_clip_algorithm=self.gradient_clip_algorithm
+            )
 
     @staticmethod
     def _step_uncounted(optimizer: Any) -> None:
@@ -200,7 +207,8 @@ class AdversarialModule(GenerativeModule):
         self.check_generator_shape(data_shape)
         with torch.no_grad(), eval_mode(self.generator, self.discriminator):
             try:
-                self.probe_discriminator(torch.zeros(2 * getattr(self.discriminator, "pack", 1), *data_shape))
+                probe = torch.zeros(2 * getattr(self.discriminator, "pack", 1), *data_shape)
+                self.probe_discriminator(probe.to(network_device(self.discriminator)))
             except RuntimeError as err:
                 raise ValueError(
                     f"The discriminator does not accept the data's shape {fmt_shape(data_shape)}: set its "

@@ -30,4 +30,4 @@ class CGAN(ClassConditional, GAN):
         return self.discriminate(batch.images, batch.labels)
 
     def probe_discriminator(self, x: Tensor) -> None:
-        self.discriminator(x, self.sample_labels(len(x)).cpu())
+        self.discriminator(x, self.sample_labels(len(x)).to(x.device))

@@ -22,7 +22,7 @@ from torch import Tensor, nn
 from ganzoo import losses
 from ganzoo.batch import Batch
 from ganzoo.models.base import GANModule
-from ganzoo.regularizers import Regularizer
+from ganzoo.regularizers import Regularizer, check_per_sample_critic
 
 LOSSES = ("cross_entropy", "hinge", "least_squares", "wasserstein")
 Loss = Literal["cross_entropy", "hinge", "least_squares", "wasserstein"]
@@ -32,7 +32,8 @@ class GAN(GANModule):
     """The GAN family: a loss on logits plus optional discriminator regularisers.
 
     Args:
-        generator_loss: ``non_saturating`` (default) or ``minimax``, with the cross-entropy loss.
+        generator_loss: ``non_saturating`` (default) or ``minimax``, with the cross-entropy loss (the other
+            losses have their own generator loss; ``minimax`` with them is refused).
         loss: ``cross_entropy``, ``hinge``, ``least_squares`` or ``wasserstein``.
         regularizers: penalties added to the discriminator's loss (e.g. ``GradientPenalty``, ``R1Penalty``).
     """
@@ -50,6 +51,12 @@ class GAN(GANModule):
             raise ValueError(f"generator_loss must be one of {sorted(losses.GENERATOR_LOSSES)}, got {generator_loss!r}")
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {list(LOSSES)}, got {loss!r}")
+        if generator_loss != "non_saturating" and loss != "cross_entropy":
+            raise ValueError(
+                f"generator_loss={generator_loss!r} applies to loss=cross_entropy only; loss={loss!r} has its own "
+                "generator loss (see ganzoo.losses): remove generator_loss"
+            )
+        check_per_sample_critic(discriminator, list(regularizers or []), type(self).__name__)
         super().__init__(generator, discriminator, **kwargs)
         self.generator_loss_name = generator_loss
         self.loss = loss

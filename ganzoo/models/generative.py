@@ -104,7 +104,7 @@ class GenerativeModule(LightningModule):
     def check_generator_shape(self, data_shape: tuple[int, ...]) -> None:
         """Fail at setup, naming both shapes, when the data and the generator disagree."""
         with torch.no_grad(), eval_mode(self.generator):
-            latent = to_device(self.sample_latent(2), torch.device("cpu"))  # the global RNG, as seeded runs always did
+            latent = to_device(self.sample_latent(2), network_device(self.generator))  # the global RNG, as always
             fake_shape = tuple(self.decode(self.generator, latent).shape[1:])
         if fake_shape != data_shape:
             raise ValueError(
@@ -195,6 +195,13 @@ def to_device(latent: Latent, device: torch.device) -> Latent:
     if isinstance(latent, dict):
         return {k: v.to(device) for k, v in latent.items()}
     return latent.to(device)
+
+
+def network_device(network: nn.Module) -> torch.device:
+    """Where a network's weights are (the CPU for one without any)."""
+    tensor = next(network.parameters(), None)
+    tensor = tensor if tensor is not None else next(network.buffers(), None)
+    return tensor.device if tensor is not None else torch.device("cpu")
 
 
 def fmt_shape(shape: tuple[int, ...]) -> str:

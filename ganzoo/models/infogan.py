@@ -32,35 +32,54 @@ class InfoGAN(ClassConditional, GAN):
 
     Args:
         lambda_cat, lambda_cont: weights of the categorical and continuous information terms.
+        noise: the distribution of z, ``"normal"`` N(0, I) or ``"uniform"`` U(-1, 1) (the paper's code).
     """
 
     needs_labelled_data = False
 
     def __init__(
-        self, generator: nn.Module, discriminator: nn.Module, lambda_cat: float = 1.0, lambda_cont: float = 0.1, **kwargs: Any
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        lambda_cat: float = 1.0,
+        lambda_cont: float = 0.1,
+        noise: str = "normal",
+        **kwargs: Any,
     ):
+        if noise not in ("normal", "uniform"):
+            raise ValueError(f"noise must be 'normal' or 'uniform', got {noise!r}")
         categorical = network_classes(discriminator, "discriminator")
         continuous = int(getattr(discriminator, "continuous_dim", 0))
-        noise = getattr(generator, "latent_dim", 0) - categorical - continuous
-        if noise < 1:
+        noise_dim = getattr(generator, "latent_dim", 0) - categorical - continuous
+        if noise_dim < 1:
             raise ValueError(
                 f"InfoGAN's generator takes noise and codes: its latent_dim ({getattr(generator, 'latent_dim', 0)}) must "
                 f"exceed categorical_dim + continuous_dim ({categorical} + {continuous})"
             )
         super().__init__(generator, discriminator, **kwargs)
-        self.num_classes, self.continuous_dim, self.noise_dim = categorical, continuous, noise
-        self.lambda_cat, self.lambda_cont = lambda_cat, lambda_cont
+        self.num_classes, self.continuous_dim, self.noise_dim = categorical, continuous, noise_dim
+        self.lambda_cat, self.lambda_cont, self.noise = lambda_cat, lambda_cont, noise
 
     @property
     def latent_dim(self) -> int:
         """Dimensions of the noise z alone (the generator takes z and the codes)."""
         return self.noise_dim
 
+    def sample_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """z ~ N(0, I) or U(-1, 1) (``noise``)."""
+        if self.noise == "normal":
+            return super().sample_noise(n, generator)
+        return self.uniform(n, self.noise_dim, generator)
+
+    def uniform(self, n: int, dim: int, generator: torch.Generator | None = None) -> Tensor:
+        """U(-1, 1) samples; with a CPU ``generator`` the same on any device."""
+        if generator is None:
+            return torch.rand(n, dim, device=self.device) * 2 - 1
+        return (torch.rand(n, dim, generator=generator) * 2 - 1).to(self.device)
+
     def sample_codes(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         """Continuous codes ~ U(-1, 1)."""
-        if generator is None:
-            return torch.rand(n, self.continuous_dim, device=self.device) * 2 - 1
-        return (torch.rand(n, self.continuous_dim, generator=generator) * 2 - 1).to(self.device)
+        return self.uniform(n, self.continuous_dim, generator)
 
     def sample_latent(
         self, n: int, generator: torch.Generator | None = None, labels: Any = None, codes: Any = None

@@ -4,13 +4,15 @@ The generator minimises its loss against a discriminator looked K updates ahead,
 ``f_K(θ_G, θ_D) = f(θ_G, θ_D^K(θ_G, θ_D))`` with ``θ_D^{k+1} = θ_D^k - η ∇ L_D(θ_G, θ_D^k)``, and the
 gradient flows through all K updates (``create_graph=True``; the network is evaluated with
 ``torch.func.functional_call`` on the unrolled weights). The unrolled updates repeat the
-discriminator optimizer's own rule: Adam's, from its current moments, when D uses Adam; plain
-gradient descent with D's learning rate otherwise. The real discriminator keeps its single
-ordinary update per step: unrolling never writes to its weights.
+discriminator optimizer's own rule: ``torch.optim.Adam``'s (√v̂ + ε, each parameter group's own
+settings), from its current moments, when D uses Adam; plain gradient descent with D's learning rates
+otherwise. The real discriminator keeps its single ordinary update per step: unrolling never writes to
+its weights, nor to its buffers (BatchNorm statistics, spectral-norm vectors), which it runs on copies of.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 import torch
@@ -42,37 +44,59 @@ class UnrolledGAN(GAN):
         """G's loss against D unrolled K steps on this step's last real minibatch and these fakes."""
         if self.unrolling_steps == 0:
             return super().generator_loss(fake, real)
-        weights = self.unrolled_discriminator_weights(real.images, fake.images)
-        buffers = dict(self.discriminator.named_buffers())
+        weights, buffers = self.unrolled_discriminator(real.images, fake.images)
         return self.generator_objective(functional_call(self.discriminator, (weights, buffers), (fake.images,)))
 
-    def unrolled_discriminator_weights(self, real: Tensor, fake: Tensor) -> dict[str, Tensor]:
-        """θ_D^K as a differentiable function of ``fake`` (hence of θ_G), starting from D's weights."""
+    def unrolled_discriminator(self, real: Tensor, fake: Tensor) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+        """θ_D^K as a differentiable function of ``fake`` (hence of θ_G), starting from D's weights, and the
+        buffers the K updates moved: copies, so D's own BatchNorm statistics and spectral-norm vectors
+        change only in its one real update per step."""
         names = [name for name, _ in self.discriminator.named_parameters()]
         weights = {name: p.detach().requires_grad_(True) for name, p in self.discriminator.named_parameters()}
-        buffers = dict(self.discriminator.named_buffers())
-        optimizer = self.optimizer("discriminator").optimizer
-        group = optimizer.param_groups[0]
-        state = [optimizer.state.get(p, {}) for p in self.discriminator.parameters()]
-        adam = isinstance(optimizer, torch.optim.Adam) and all("exp_avg" in s for s in state)
-        moments = [(s["exp_avg"], s["exp_avg_sq"], float(s["step"])) for s in state] if adam else None
-        for k in range(self.unrolling_steps):
+        buffers = {name: b.clone() for name, b in self.discriminator.named_buffers()}
+        rule = self.update_rule()
+        for _ in range(self.unrolling_steps):
             d_loss = self.discriminator_objective(
                 functional_call(self.discriminator, (weights, buffers), (real,)),
                 functional_call(self.discriminator, (weights, buffers), (fake,)),
             )
             grads = torch.autograd.grad(d_loss, [weights[n] for n in names], create_graph=True)
-            new_weights, new_moments = {}, []
-            for i, (name, grad) in enumerate(zip(names, grads)):
-                if adam:
-                    beta1, beta2 = group["betas"]
-                    m, v, step = moments[i]
-                    m, v, step = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad * grad, step + 1
-                    m_hat, v_hat = m / (1 - beta1**step), v / (1 - beta2**step)
-                    # eps inside the root keeps the second derivative finite where v̂ = 0
-                    new_weights[name] = weights[name] - group["lr"] * m_hat / (torch.sqrt(v_hat + group["eps"] ** 2))
-                    new_moments.append((m, v, step))
-                else:
-                    new_weights[name] = weights[name] - group["lr"] * grad
-            weights, moments = new_weights, (new_moments if adam else None)
-        return weights
+            weights = {name: rule(i, weights[name], grad) for i, (name, grad) in enumerate(zip(names, grads))}
+        return weights, buffers
+
+    def update_rule(self) -> Callable[[int, Tensor, Tensor], Tensor]:
+        """D's optimizer's step as a differentiable function ``(index, θ, g) → θ'`` of the i-th parameter.
+
+        ``torch.optim.Adam`` (with L2 ``weight_decay``): from its current moments and step count, per parameter
+        group; any other optimizer: gradient descent with its group's learning rate."""
+        optimizer = self.optimizer("discriminator").optimizer
+        group_of = {id(p): group for group in optimizer.param_groups for p in group["params"]}
+        parameters = list(self.discriminator.parameters())
+        groups = [group_of[id(p)] for p in parameters]
+        if not isinstance(optimizer, torch.optim.Adam):
+            return lambda i, weight, grad: weight - groups[i]["lr"] * grad
+        if any(group["amsgrad"] or group["maximize"] or isinstance(optimizer, torch.optim.AdamW) for group in groups):
+            raise ValueError(
+                "UnrolledGAN unrolls torch.optim.Adam without amsgrad/maximize, or other optimizers as gradient descent"
+            )
+        moments = []
+        for p in parameters:
+            state = optimizer.state.get(p, {})
+            if "exp_avg" in state:
+                moments.append([state["exp_avg"], state["exp_avg_sq"], float(state["step"])])
+            else:
+                moments.append([torch.zeros_like(p), torch.zeros_like(p), 0.0])
+
+        def adam_step(i: int, weight: Tensor, grad: Tensor) -> Tensor:
+            group, (m, v, step) = groups[i], moments[i]
+            (beta1, beta2), lr, eps = group["betas"], group["lr"], group["eps"]
+            if group["weight_decay"]:
+                grad = grad + group["weight_decay"] * weight
+            m, v, step = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad * grad, step + 1
+            moments[i] = [m, v, step]
+            v_hat = v / (1 - beta2**step)
+            # √v̂ with a zero derivative where v̂ = 0 (an unused parameter), where √ would give ∞ · 0 = NaN
+            root = torch.where(v_hat > 0, v_hat.clamp_min(torch.finfo(v_hat.dtype).tiny).sqrt(), 0.0)
+            return weight - lr / (1 - beta1**step) * m / (root + eps)
+
+        return adam_step
