@@ -65,6 +65,20 @@ class SaveRankState(pl.Callback):
         torch.save(state, f"{self.folder}/rank{trainer.global_rank}.pt")
 
 
+class NaNOnOneRank(GAN):
+    """A GAN whose generator loss turns NaN at ``bad_step`` on rank ``bad_rank`` only (the NaN-guard tests)."""
+
+    def __init__(self, generator: torch.nn.Module, discriminator: torch.nn.Module, bad_step: int = 3, bad_rank: int = 1,
+                 **kwargs: Any):  # fmt: skip
+        super().__init__(generator, discriminator, **kwargs)
+        self.bad_step, self.bad_rank = bad_step, bad_rank
+
+    def generator_loss(self, fake: Any, real: Any) -> torch.Tensor:
+        loss = super().generator_loss(fake, real)
+        bad = self.global_step == self.bad_step and self.global_rank == self.bad_rank
+        return loss * float("nan") if bad else loss
+
+
 class KillAtStep(pl.Callback):
     """SIGKILLs its own process once training reaches generator step ``step`` (the exact-resume tests)."""
 

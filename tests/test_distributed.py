@@ -174,3 +174,28 @@ def test_two_nodes_started_by_torchrun_end_with_identical_parameters(tmp_path):
     for name in rank0["params"]:
         assert torch.equal(rank0["params"][name], rank1["params"][name]), name
     assert not torch.equal(rank0["noise"], rank1["noise"])
+
+
+NAN_ON_RANK_1 = """
+import torch
+from helpers import NaNOnOneRank, toy_data, trainer
+from ganzoo.distributed import GANDDPStrategy
+from ganzoo.nets import MLPDiscriminator, MLPGenerator
+
+torch.manual_seed(0)
+model = NaNOnOneRank(MLPGenerator(latent_dim=2, hidden_dims=[8]), MLPDiscriminator(hidden_dims=[8]), bad_step=3)
+trainer(".", max_steps=20, devices=2, strategy=GANDDPStrategy(start_method="popen")).fit(model, toy_data(batch_size=16))
+"""
+
+
+def test_a_nan_on_one_rank_stops_every_rank_without_a_hang(tmp_path):
+    # Before the ranks agreed on the NaN check, rank 1 raised alone and rank 0 waited in the next all-reduce.
+    env = {k: v for k, v in os.environ.items() if k not in LAUNCHER_VARS}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tests"), env.get("PYTHONPATH", "")])
+    (tmp_path / "nan_on_rank_1.py").write_text(NAN_ON_RANK_1)  # a file: the popen launcher re-runs it for rank 1
+    result = subprocess.run([sys.executable, "nan_on_rank_1.py"], capture_output=True, text=True, cwd=tmp_path,
+                            env=env, timeout=240)  # fmt: skip
+    assert result.returncode != 0
+    # both ranks stop on the guard's error, rank 0 too (not on a broken connection to rank 1, or, with NCCL, never)
+    message = "FloatingPointError: The generator loss became NaN or infinite by generator step 4"
+    assert result.stderr.count(message) == 2, result.stderr[-3000:]

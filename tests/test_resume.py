@@ -22,7 +22,14 @@ RUNS = {  # config, steps, extra arguments: the quickstart (digits: an epoch is 
     "wgan_gp": ("configs/wgan_gp/ring8.yaml", 40, ["--data.init_args.num_samples", "2560",
         "--model.init_args.g_lr_scheduler", '{"class_path": "torch.optim.lr_scheduler.LinearLR", "init_args": {"start_factor": 1.0, "end_factor": 0.1, "total_iters": 40}}'],
         [{"class_path": "ganzoo.callbacks.GeneratorAveraging", "init_args": {"decay": 0.9}}]),
+    # epochs cut short by limit_train_batches (8 of 28 batches): the next epoch still starts a fresh shuffle
+    "quickstart_limited": ("configs/quickstart.yaml", 30, ["--trainer.limit_train_batches", "8"],
+                           [{"class_path": "ganzoo.callbacks.GeneratorAveraging", "init_args": {"decay": 0.995}}]),
+    # 2 CPU processes under ganzoo's DDP (an epoch is 14 steps per rank): each rank kills itself at the same step
+    "quickstart_ddp": ("configs/quickstart.yaml", 40, ["--trainer.accelerator", "cpu", "--trainer.devices", "2",
+        "--trainer.strategy", "ddp"], [{"class_path": "ganzoo.callbacks.GeneratorAveraging", "init_args": {"decay": 0.995}}]),
 }  # fmt: skip
+LAUNCHER_VARS = ("MASTER_ADDR", "MASTER_PORT", "WORLD_SIZE", "NODE_RANK", "LOCAL_RANK", "RANK", "GLOBAL_RANK")
 
 
 def fit(config: str, steps: int, extra: list[str], callbacks: list[dict], folder: Path, kill_at: int | None = None,
@@ -38,8 +45,9 @@ def fit(config: str, steps: int, extra: list[str], callbacks: list[dict], folder
             "--trainer.default_root_dir", str(folder / f"attempt-{kill_at}-{resume}")]  # checkpoints: one folder  # fmt: skip
     if resume:
         args += ["--ckpt_path", str(folder / "checkpoints" / "last.ckpt")]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
-    result = subprocess.run(args, capture_output=True, text=True, env=env, cwd=folder)
+    env = {k: v for k, v in os.environ.items() if k not in LAUNCHER_VARS}  # a fresh port for each DDP run
+    env["PYTHONPATH"] = os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])
+    result = subprocess.run(args, capture_output=True, text=True, env=env, cwd=folder, timeout=600)
     assert "not resumable" not in result.stderr  # Lightning's warning is gone: the loader is resumable
     return result.returncode, result.stderr[-2000:]
 

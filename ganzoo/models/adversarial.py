@@ -160,15 +160,23 @@ class AdversarialModule(GenerativeModule):
         self._losses_finite[group] = finite if previous is None else previous & finite
 
     def check_losses_finite(self) -> None:
-        """Raise ``FloatingPointError`` if a loss was NaN or infinite since the last check."""
-        for group, finite in self._losses_finite.items():
-            if not bool(finite):
+        """Raise ``FloatingPointError`` if a loss was NaN or infinite since the last check, on every rank when
+        any rank saw one (the ranks check at the same points and agree by one all-reduce, so none is left
+        waiting in a collective for a rank that stopped)."""
+        groups = sorted(self._losses_finite)
+        if not groups:
+            return
+        non_finite = torch.stack([~self._losses_finite[group] for group in groups]).float()
+        self._losses_finite.clear()
+        if self._trainer is not None and self.trainer.world_size > 1:
+            non_finite = self.trainer.strategy.reduce(non_finite, reduce_op="sum")
+        for group, count in zip(groups, non_finite.tolist()):
+            if count > 0:
                 raise FloatingPointError(
                     f"The {group} loss became NaN or infinite by generator step {self.global_step}; training "
                     "stopped before saving, so the last checkpoint is intact. Lower the learning rates, set "
                     "--model.init_args.gradient_clip_val, or use --trainer.precision 32."
                 )
-        self._losses_finite.clear()
 
     def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
         interval = self.trainer.log_every_n_steps if self._trainer is not None else 1
