@@ -2,8 +2,9 @@
 
 ``images`` are always there (2D points for the toy mixtures); ``labels`` where the data has classes
 (for generated batches: the labels the generator was asked for, or InfoGAN's categorical code);
-``codes`` for InfoGAN's continuous codes of generated samples. Translation data will add fields
-(a paired target, a domain) here, so every model and loss hook speaks of one type.
+``codes`` for InfoGAN's continuous codes of generated samples; ``targets``, for paired translation data, the
+image each of ``images`` should become (pix2pix: the photo of a label map). Every model and loss hook
+speaks of one type.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ class Batch:
     images: Tensor
     labels: Tensor | None = None
     codes: Tensor | None = None
+    targets: Tensor | None = None
 
     def __len__(self) -> int:
         return len(self.images)

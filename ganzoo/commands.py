@@ -33,7 +33,7 @@ CLASSIFIER_DATA = {"mnist-cnn": "mnist", "fashion-mnist-cnn": "fashion-mnist"}
 def evaluate_command(argv: list[str]) -> dict[str, Any]:
     """``python -m ganzoo evaluate --ckpt SPEC --metrics fid,kid,is,pr,1nn --data mnist ...``"""
     from ganzoo import load
-    from ganzoo.metrics.evaluate import IMAGE_DATASETS, TOY_DATASETS, evaluate
+    from ganzoo.metrics.evaluate import IMAGE_DATASETS, TOY_DATASETS
     from ganzoo.metrics.registry import METRICS
 
     parser = CommandParser(
@@ -46,10 +46,12 @@ def evaluate_command(argv: list[str]) -> dict[str, Any]:
         "--data",
         default=None,
         help=f"real data: {', '.join([*IMAGE_DATASETS, *TOY_DATASETS])} or a folder "
-        "(default: the dataset of a shipped --features classifier, mnist for mnist-cnn)",
+        "(default: the dataset of a shipped --features classifier, mnist for mnist-cnn); for a translation model "
+        "(pix2pix) the paired dataset's folder, scored by L1, PSNR and SSIM",
     )
     parser.add_argument("--data_dir", default=None, help="dataset root (torchvision layout); default $GANZOO_DATA")
-    parser.add_argument("--split", default="train", choices=["train", "test"])
+    parser.add_argument("--split", default=None, choices=["train", "test"],
+                        help="the real data's split (default: train; test for a translation model)")  # fmt: skip
     parser.add_argument("--num_samples", type=int, default=10000)
     parser.add_argument("--features", default="mnist-cnn", help="mnist-cnn, fashion-mnist-cnn or inception")
     parser.add_argument("--weights_path", default=None, help="local Inception-v3 FID weights (for --features inception)")
@@ -63,16 +65,56 @@ def evaluate_command(argv: list[str]) -> dict[str, Any]:
     args = parser.parse_args(argv)
     if args.num_samples < 2:
         parser.error(f"--num_samples must be at least 2, got {args.num_samples}")
+    try:
+        model = load(args.ckpt)
+    except (ValueError, OSError, RuntimeError) as err:
+        parser.fail(err)
+    if hasattr(model, "translate"):
+        result = evaluate_translation_model(model, args, parser)
+    else:
+        result = evaluate_generator(model, args, parser)
+    result["checkpoint"] = str(args.ckpt)
+    width = max(map(len, result))
+    for key, value in result.items():
+        shown = f"{value:.6g}" if isinstance(value, float) else str(value)
+        print(f"{key:<{width}}  {shown}")
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def evaluate_translation_model(model: Any, args: argparse.Namespace, parser: CommandParser) -> dict[str, Any]:
+    """A translation model on the paired ``--split`` of the dataset folder ``--data``: L1, PSNR, SSIM."""
+    from ganzoo.data.base import to_unit_range
+    from ganzoo.data.paired import PairedImageDataModule
+    from ganzoo.metrics.paired import evaluate_translation
+
+    if args.data is None:
+        parser.error("--data FOLDER is needed for a translation model: the paired dataset (with test/)")
+    try:
+        naming = dict(model.pairs or {})
+        data = PairedImageDataModule(args.data, image_size=model.generator.image_size, **naming)
+        sources, targets = data.read_split(args.split or "test", data.image_size)
+        model = model.to(_device(args.device))
+        return evaluate_translation(model, to_unit_range(sources), to_unit_range(targets), seed=args.seed)
+    except (ValueError, OSError, RuntimeError) as err:
+        parser.fail(err)
+
+
+def evaluate_generator(model: Any, args: argparse.Namespace, parser: CommandParser) -> dict[str, Any]:
+    """FID, KID, IS, precision/recall, 1-NN, … of a generator's samples."""
+    from ganzoo.metrics.evaluate import evaluate
+
     if args.data is None:
         args.data = CLASSIFIER_DATA.get(args.features) or parser.error("--data is needed with these --features")
     try:
-        model = load(args.ckpt)
-        result = evaluate(
+        return evaluate(
             model,
             args.metrics,
             data=args.data,
             data_dir=args.data_dir,
-            split=args.split,
+            split=args.split or "train",
             num_samples=args.num_samples,
             features=args.features,
             weights_path=args.weights_path,
@@ -85,15 +127,6 @@ def evaluate_command(argv: list[str]) -> dict[str, Any]:
         )
     except (ValueError, OSError, RuntimeError) as err:
         parser.fail(err)
-    result["checkpoint"] = str(args.ckpt)
-    width = max(map(len, result))
-    for key, value in result.items():
-        shown = f"{value:.6g}" if isinstance(value, float) else str(value)
-        print(f"{key:<{width}}  {shown}")
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
-    return result
 
 
 def slerp(a, b, t):  # noqa: ANN001, ANN201
@@ -211,7 +244,14 @@ def sample_latent_for(model, args, rng):  # noqa: ANN001, ANN201
     return {k: (path if k == "z" else v[:num].repeat_interleave(args.steps, 0)) for k, v in ends.items()}, args.steps
 
 
-COMMANDS = {"evaluate": evaluate_command, "sample": sample_command}
+def translate_command(argv: list[str]) -> list[Path]:
+    """``python -m ganzoo translate --model SPEC --input FILE_OR_DIR --out DIR`` (``ganzoo.translate``)."""
+    from ganzoo.translate import translate_command as run
+
+    return run(argv)
+
+
+COMMANDS = {"evaluate": evaluate_command, "sample": sample_command, "translate": translate_command}
 
 
 def run_command(argv: list[str]) -> Any:

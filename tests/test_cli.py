@@ -117,7 +117,7 @@ def test_resume_from_the_command_line(tmp_path):
 def test_module_and_console_script_help():
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     result = subprocess.run([sys.executable, "-m", "ganzoo", "--help"], capture_output=True, text=True, env=env)
-    assert result.returncode == 0 and "{fit,validate,test,predict,evaluate,sample}" in result.stdout.splitlines()[0]
+    assert result.returncode == 0 and "{fit,validate,test,predict,evaluate,sample,translate}" in result.stdout.splitlines()[0]
     script = Path(sys.executable).with_name("ganzoo")
     if script.exists():
         result = subprocess.run([str(script), "fit", "--help"], capture_output=True, text=True, env=env)

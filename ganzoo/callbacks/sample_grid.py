@@ -97,7 +97,7 @@ class SampleGrid(Callback):
         if self.show_raw and getattr(pl_module, "averaged_generator", None) is not None:
             views.append(("raw_", False))
         for prefix, averaged in views:
-            samples = pl_module.sample_from(self.fixed_noise, averaged=averaged).float().cpu()
+            samples = pl_module.grid_images(self.fixed_noise, averaged=averaged).float().cpu()
             path = self.folder / f"{prefix}step_{step:07d}.png"
             if samples.ndim == 2:
                 mixture = getattr(trainer.datamodule, "mixture", None) if trainer.datamodule else None

@@ -9,9 +9,11 @@ from ganzoo.data.images import (
     MNISTDataModule,
     StackedMNISTDataModule,
 )
+from ganzoo.data.paired import PairedImageDataModule
 from ganzoo.data.toy2d import GaussianMixture2D, Toy2DDataModule
 
 __all__ = [
+    "PairedImageDataModule",
     "CIFAR10DataModule",
     "DATA_ENV",
     "DigitsDataModule",

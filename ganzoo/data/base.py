@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -91,7 +92,7 @@ class GANDataModule(LightningDataModule):
             "num_workers": self.num_workers,
             "pin_memory": on_gpu,
             "persistent_workers": self.num_workers > 0,
-            "collate_fn": _already_collated if isinstance(self.train_set, InMemoryTensors) else None,
+            "collate_fn": _already_collated if hasattr(type(self.train_set), "__getitems__") else None,
         }
         replicas = None
         if self.trainer is not None and isinstance(self.trainer.strategy, ParallelStrategy):  # DDP: shards
@@ -107,4 +108,6 @@ class GANDataModule(LightningDataModule):
         if self.trainer is not None and self.trainer.training:
             self.loader_position.consumed_batches += 1
         batch = Batch.from_loader(batch)
+        if batch.targets is not None:  # paired data: the targets are images too
+            batch = replace(batch, targets=to_unit_range(batch.targets))
         return batch.with_images(to_unit_range(batch.images))

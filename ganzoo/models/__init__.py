@@ -15,6 +15,7 @@ from ganzoo.models.gan import GAN
 from ganzoo.models.generative import GenerativeModule
 from ganzoo.models.infogan import InfoGAN
 from ganzoo.models.lsgan import LSGAN
+from ganzoo.models.pix2pix import Pix2Pix
 from ganzoo.models.sngan import SNGAN
 from ganzoo.models.unrolled import UnrolledGAN
 from ganzoo.models.wgan import WGAN
@@ -34,9 +35,10 @@ MODELS: dict[str, type[GenerativeModule]] = {
     "cgan": CGAN,
     "acgan": ACGAN,
     "infogan": InfoGAN,
+    "pix2pix": Pix2Pix,
 }
 
 __all__ = [
-    "ACGAN", "BEGAN", "CGAN", "DCGAN", "InfoGAN", "DRAGAN", "GAN", "LSGAN", "MODELS", "SNGAN", "WGAN", "WGANGP",
+    "ACGAN", "BEGAN", "CGAN", "DCGAN", "InfoGAN", "DRAGAN", "GAN", "LSGAN", "MODELS", "Pix2Pix", "SNGAN", "WGAN", "WGANGP",
     "AdversarialModule", "GANModule", "GenerativeModule", "UnrolledGAN",
 ]  # fmt: skip

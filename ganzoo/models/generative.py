@@ -97,6 +97,10 @@ class GenerativeModule(LightningModule):
         with eval_mode(generator):
             return self.decode(generator, to_device(latent, self.device))
 
+    def grid_images(self, latent: Latent, averaged: bool = True) -> Tensor:
+        """The images a sample grid shows for ``grid_latent``'s latent (translation models: triptychs)."""
+        return self.sample_from(latent, averaged=averaged)
+
     def forward(self, latent: Latent) -> Tensor:
         return self.decode(self.generator, latent)
 

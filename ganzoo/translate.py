@@ -1,0 +1,81 @@
+"""``ganzoo translate``: run a translation model (pix2pix) on image files.
+
+    ganzoo translate --model SPEC --input FILE_OR_DIR --out DIR [--dropout on|off] [--pairs]
+
+Each input image is resized to the model's size and translated; the output keeps the input's file name (as
+PNG). With ``--pairs`` the inputs are side-by-side pairs laid out as the model's training data was (facades:
+photo | labels): the source half is translated and the output is a triptych (source | output | target).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ganzoo.commands import CommandParser
+from ganzoo.data.images import IMAGE_EXTENSIONS
+
+
+def input_files(spec: str) -> list[Path]:
+    path = Path(spec)
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise FileNotFoundError(f"--input {spec} is neither an image file nor a folder")
+    files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
+    if not files:
+        raise ValueError(f"{spec} holds no images ({', '.join(IMAGE_EXTENSIONS)})")
+    return files
+
+
+def translate_command(argv: list[str]) -> list[Path]:
+    import torch
+    from torchvision.utils import save_image
+
+    from ganzoo import load
+    from ganzoo.data.base import to_unit_range
+    from ganzoo.data.paired import _read, _resize
+
+    parser = CommandParser(prog="ganzoo translate", description="Translate images with a trained pix2pix model.")
+    parser.add_argument("--model", required=True, help="a registered name, checkpoint path, URL or wandb: artifact")
+    parser.add_argument("--input", required=True, help="an image file or a folder of them (the source domain)")
+    parser.add_argument("--out", required=True, help="the folder to write translations to")
+    parser.add_argument("--dropout", choices=["on", "off"], default=None,
+                        help="test-time dropout (default: the model's, on for pix2pix as in the paper)")  # fmt: skip
+    parser.add_argument("--pairs", action="store_true",
+                        help="inputs are side-by-side pairs in the model's training layout: write triptychs")  # fmt: skip
+    parser.add_argument("--seed", type=int, default=0, help="seeds test-time dropout")
+    args = parser.parse_args(argv)
+    try:
+        model = load(args.model)
+        if not hasattr(model, "translate"):
+            raise ValueError(f"{type(model).__name__} does not translate images: use ganzoo sample")
+        files = input_files(args.input)
+        pairs: dict[str, Any] = dict(model.pairs or {})
+        channels, size = pairs.get("channels", 3), model.generator.image_size
+        sources, targets = [], []
+        for path in files:
+            image = _read(path, channels)
+            if args.pairs:
+                if pairs.get("layout", "side_by_side") != "side_by_side":
+                    raise ValueError("--pairs reads side-by-side files; this model was trained on pairs in two folders")
+                half = image.shape[-1] // 2
+                halves = {pairs.get("left", "photo"): image[..., :half], pairs.get("right", "labels"): image[..., half:]}
+                image, target = halves[pairs.get("source", "labels")], halves[pairs.get("target", "photo")]
+                targets.append(to_unit_range(_resize(target, size)))
+            sources.append(to_unit_range(_resize(image, size)))
+    except (ValueError, OSError, RuntimeError) as err:
+        parser.fail(err)
+    torch.manual_seed(args.seed)
+    dropout = None if args.dropout is None else args.dropout == "on"
+    batches = torch.stack(sources).split(16)
+    outputs = torch.cat([model.translate(batch, dropout=dropout).float().cpu() for batch in batches])
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for i, (path, output) in enumerate(zip(files, outputs)):
+        picture = torch.cat([sources[i], output, targets[i]], dim=-1) if args.pairs else output
+        written.append(out / f"{path.stem}.png")
+        save_image(picture.add(1).div(2).clamp(0, 1), written[-1])
+    print(f"wrote {len(written)} translation{'s' if len(written) > 1 else ''} to {out}")
+    return written
