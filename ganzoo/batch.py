@@ -2,9 +2,10 @@
 
 ``images`` are always there (2D points for the toy mixtures); ``labels`` where the data has classes
 (for generated batches: the labels the generator was asked for, or InfoGAN's categorical code);
-``codes`` for InfoGAN's continuous codes of generated samples; ``targets``, for paired translation data, the
-image each of ``images`` should become (pix2pix: the photo of a label map). Every model and loss hook
-speaks of one type.
+``codes`` for InfoGAN's continuous codes of generated samples; ``targets``, for translation data, images of the
+target domain: for paired data the image each of ``images`` should become (pix2pix: the photo of a label map),
+for unpaired data (CycleGAN) target-domain images drawn independently. Every model and loss hook speaks of one
+type.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """``ganzoo translate``: run a translation model (pix2pix) on image files.
 
-    ganzoo translate --model SPEC --input FILE_OR_DIR --out DIR [--dropout on|off] [--pairs]
+    ganzoo translate --model SPEC --input FILE_OR_DIR --out DIR [--dropout on|off] [--pairs] [--into NAME]
 
 Each input image is resized to the model's size and translated; the output keeps the input's file name (as
 PNG). With ``--pairs`` the inputs are side-by-side pairs laid out as the model's training data was (facades:
 photo | labels): the source half is translated and the output is a triptych (source | output | target).
+CycleGAN translates both ways: ``--into labels`` (the source domain's name) runs its inverse generator.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ def translate_command(argv: list[str]) -> list[Path]:
                         help="test-time dropout (default: the model's, on for pix2pix as in the paper)")  # fmt: skip
     parser.add_argument("--pairs", action="store_true",
                         help="inputs are side-by-side pairs in the model's training layout: write triptychs")  # fmt: skip
+    parser.add_argument("--into", default=None,
+                        help="CycleGAN: the domain to translate into, by its name (default: the target, e.g. photo)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=0, help="seeds test-time dropout")
     args = parser.parse_args(argv)
     try:
@@ -52,6 +55,14 @@ def translate_command(argv: list[str]) -> list[Path]:
             raise ValueError(f"{type(model).__name__} does not translate images: use ganzoo sample")
         files = input_files(args.input)
         pairs: dict[str, Any] = dict(model.pairs or {})
+        inverse = args.into is not None and args.into == pairs.get("source")
+        if args.into is not None and args.into not in (pairs.get("source"), pairs.get("target")):
+            raise ValueError(f"--into {args.into}: this model translates between {pairs.get('source')!r} and "
+                             f"{pairs.get('target')!r}")  # fmt: skip
+        if inverse and not hasattr(model, "inverse_generator"):
+            raise ValueError(f"{type(model).__name__} translates one way only, into {pairs.get('target')!r}")
+        if inverse and args.pairs:
+            raise ValueError("--pairs writes triptychs of the training direction; drop it with --into the source")
         channels, size = pairs.get("channels", 3), model.generator.image_size
         sources, targets = [], []
         for path in files:
@@ -69,7 +80,8 @@ def translate_command(argv: list[str]) -> list[Path]:
     torch.manual_seed(args.seed)
     dropout = None if args.dropout is None else args.dropout == "on"
     batches = torch.stack(sources).split(16)
-    outputs = torch.cat([model.translate(batch, dropout=dropout).float().cpu() for batch in batches])
+    extra = {"inverse": True} if inverse else {}
+    outputs = torch.cat([model.translate(batch, dropout=dropout, **extra).float().cpu() for batch in batches])
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     written = []

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import ROOT, shared_dataset
+from conftest import ROOT, SHARED_DATA, shared_dataset
 from torchvision.utils import save_image
 
 from ganzoo.cli import MAX_STEPS_HELP, GanzooCLI
@@ -37,6 +37,11 @@ def data_overrides(config: str, tmp_path: Path) -> list[str]:
     if "fashion_mnist" in config:
         folder = shared_dataset("FashionMNIST").parent
         return ["--data.init_args.data_dir", str(folder), "--data.init_args.download", "false"]
+    if "pix2pix" in config:  # facades pairs: the real ones when present, else made-up pairs in the same layout
+        from test_translation import write_pairs
+
+        folder = SHARED_DATA / "facades" if (SHARED_DATA / "facades").is_dir() else write_pairs(tmp_path / "facades")
+        return ["--data.init_args.data_dir", str(folder), "--data.init_args.num_workers", "0"]
     if "cifar10" in config or "folder" in config:
         # full CIFAR-10 cannot be downloaded here: same model and trainer, images from a folder of the same shape
         folder = write_images(tmp_path / "images", classes=10)  # conditional configs need their 10 classes

@@ -34,15 +34,25 @@ def wgan_gp_with_mlps():
     return WGANGP(MLPGenerator(latent_dim=4, hidden_dims=[32]), MLPDiscriminator(hidden_dims=[32]), n_critic=2)
 
 
-@pytest.mark.parametrize("variant", ["dcgan", "wgan_gp", "cgan", "infogan"])
+@pytest.mark.parametrize("variant", ["dcgan", "wgan_gp", "cgan", "infogan", "pix2pix", "cyclegan"])
 def test_ddp_two_cpu_ranks_keep_identical_parameters(tmp_path, variant):
     # DCGAN: BatchNorm in G and D, the case that breaks DDP's buffer broadcast when done wrong.
     # WGAN-GP: the gradient penalty's double backward through the critic's DDP wrapper.
     # CGAN: labels through both wrappers; InfoGAN: D's three heads (real/fake, Q's codes) in one wrapper.
     from test_conditional import tiny_cgan, tiny_infogan
 
-    model = {"dcgan": tiny_dcgan, "wgan_gp": wgan_gp_with_mlps, "cgan": tiny_cgan, "infogan": tiny_infogan}[variant]()
+    from test_cyclegan import tiny_cyclegan
+    from test_translation import PairedImageDataModule, tiny_pix2pix, write_pairs
+
+    from ganzoo.data import UnpairedImageDataModule
+
+    builders = {"dcgan": tiny_dcgan, "wgan_gp": wgan_gp_with_mlps, "cgan": tiny_cgan, "infogan": tiny_infogan,
+                "pix2pix": tiny_pix2pix, "cyclegan": tiny_cyclegan}  # fmt: skip
+    model = builders[variant]()
     data = toy_data(batch_size=16) if variant == "wgan_gp" else digits_data(batch_size=16)
+    if variant in ("pix2pix", "cyclegan"):  # pix2pix: BatchNorm U-Net and PatchGAN; CycleGAN: four networks
+        kind = PairedImageDataModule if variant == "pix2pix" else UnpairedImageDataModule
+        data = kind(str(write_pairs(tmp_path / "pairs", n=8)), image_size=16, load_size=18, batch_size=2)
     initial = parameters_of(model)
     t = trainer(
         tmp_path,
@@ -54,7 +64,7 @@ def test_ddp_two_cpu_ranks_keep_identical_parameters(tmp_path, variant):
     t.fit(model, data)
     rank0 = torch.load(tmp_path / "rank0.pt", weights_only=True)
     rank1 = torch.load(tmp_path / "rank1.pt", weights_only=True)
-    assert rank0["wrapped"] == rank1["wrapped"] == ["discriminator", "generator"]
+    assert rank0["wrapped"] == rank1["wrapped"] == sorted(model.network_names)  # each network its own DDP
     assert rank0["params"].keys() == rank1["params"].keys()
     for name in rank0["params"]:
         assert torch.equal(rank0["params"][name], rank1["params"][name]), name

@@ -177,3 +177,40 @@ def test_pix2pix_learns_facades_labels_to_photo(tmp_path):
     assert scores["ssim_dropout_on"] > mean_photo["ssim"] + 0.01, (scores, mean_photo)
     assert scores["l1_dropout_on"] < other_pairs["l1"] and scores["ssim_dropout_on"] > other_pairs["ssim"] + 0.05
     assert list(tmp_path.rglob("step_0000300.png"))  # the triptych grid
+
+
+def test_evaluate_and_translate_commands_on_a_trained_model(tmp_path, capsys):
+    from lightning.pytorch.callbacks import ModelCheckpoint
+    from PIL import Image
+
+    from ganzoo.cli import main
+
+    folder = write_pairs(tmp_path / "pairs", n=8)
+    data = PairedImageDataModule(str(folder), image_size=16, load_size=18, batch_size=2)
+    checkpoints = ModelCheckpoint(dirpath=tmp_path / "ckpt", filename="{step}")
+    trainer(tmp_path, max_steps=3, callbacks=[checkpoints], enable_checkpointing=True).fit(tiny_pix2pix(), data)
+    ckpt = str(tmp_path / "ckpt" / "step=3.ckpt")
+    scores = main(["evaluate", "--ckpt", ckpt, "--data", str(folder), "--out", str(tmp_path / "scores.json")])
+    sources, targets = data.test_pairs()
+    assert scores["pairs"] == 8 and scores["identity_l1"] == pytest.approx(paired_scores(sources, targets)["l1"])
+    assert {"l1_dropout_on", "psnr_dropout_off", "ssim_dropout_on"} <= set(scores) and "ssim_dropout_off" in capsys.readouterr().out
+    written = main(["translate", "--model", ckpt, "--input", str(folder / "test"), "--out", str(tmp_path / "out"), "--pairs"])
+    assert len(written) == 8 and Image.open(written[0]).size == (3 * 16, 16)  # source | output | target
+    single = main(["translate", "--model", ckpt, "--input", str(folder / "test" / "0.png"), "--out", str(tmp_path / "one"),
+                   "--dropout", "off"])  # fmt: skip
+    assert Image.open(single[0]).size == (16, 16)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["translate", "--model", ckpt, "--input", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x")])
+    assert exit_info.value.code == 2 and "neither an image file nor a folder" in capsys.readouterr().err
+
+
+def test_translate_dropout_is_a_named_choice():
+    model = tiny_pix2pix()
+    x = torch.rand(2, 3, 16, 16) * 2 - 1
+    torch.manual_seed(0)
+    on_a, on_b = model.translate(x, dropout=True), model.translate(x, dropout=True)
+    off_a, off_b = model.translate(x, dropout=False), model.translate(x, dropout=False)
+    assert not torch.equal(on_a, on_b) and torch.equal(off_a, off_b)  # dropout is the only noise
+    assert model.test_dropout and model.generator.training  # the paper's default; the model's own mode kept
+    with pytest.raises(ValueError, match="translates images rather than sampling noise"):
+        model.sample(4)

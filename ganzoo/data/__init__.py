@@ -9,11 +9,12 @@ from ganzoo.data.images import (
     MNISTDataModule,
     StackedMNISTDataModule,
 )
-from ganzoo.data.paired import PairedImageDataModule
+from ganzoo.data.paired import PairedImageDataModule, UnpairedImageDataModule
 from ganzoo.data.toy2d import GaussianMixture2D, Toy2DDataModule
 
 __all__ = [
     "PairedImageDataModule",
+    "UnpairedImageDataModule",
     "CIFAR10DataModule",
     "DATA_ENV",
     "DigitsDataModule",

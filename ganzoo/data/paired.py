@@ -33,7 +33,7 @@ DOWNLOADS = {"facades": "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/fac
 class PairedTensors(Dataset):
     """Source and target uint8 images in memory; a whole batch per lookup, as a named dict."""
 
-    def __init__(self, sources: Tensor, targets: Tensor):
+    def __init__(self, sources: Tensor, targets: Tensor | None):
         self.sources, self.targets = sources, targets
 
     def __len__(self) -> int:
@@ -41,6 +41,8 @@ class PairedTensors(Dataset):
 
     def __getitems__(self, indices: list[int]) -> dict[str, Tensor]:
         index = torch.as_tensor(indices)
+        if self.targets is None:  # unpaired: the DataModule draws the targets
+            return {"images": self.sources[index]}
         return {"images": self.sources[index], "targets": self.targets[index]}
 
 
@@ -146,6 +148,11 @@ class PairedImageDataModule(GANDataModule):
         return torch.stack(sources), torch.stack(targets)
 
     def setup(self, stage: str | None = None) -> None:
+        self.fetch_if_missing()
+        if self.train_set is None:
+            self.train_set = PairedTensors(*self.read_split("train", self.load_size))
+
+    def fetch_if_missing(self) -> None:
         if self.download and not (self.data_dir / "train").is_dir():
             from torchvision.datasets.utils import download_and_extract_archive
 
@@ -153,8 +160,6 @@ class PairedImageDataModule(GANDataModule):
             if url is None:
                 raise ValueError(f"download=true knows {sorted(DOWNLOADS)}; {self.data_dir.name!r} is not one of them")
             download_and_extract_archive(url, str(self.data_dir.parent))
-        if self.train_set is None:
-            self.train_set = PairedTensors(*self.read_split("train", self.load_size))
 
     def test_pairs(self) -> tuple[Tensor, Tensor]:
         """The test split's (sources, targets) in [-1, 1] at ``image_size``, no jitter."""
@@ -182,3 +187,33 @@ class PairedImageDataModule(GANDataModule):
             images = torch.where(flipped, images.flip(-1), images)
             targets = torch.where(flipped, targets.flip(-1), targets)
         return Batch(images, targets=targets)
+
+
+class UnpairedImageDataModule(PairedImageDataModule):
+    """Two domains without pairs (CycleGAN): each training source image meets a target-domain image drawn at
+    random (as the CycleGAN code's unaligned dataset does), so the two are shuffled each on its own.
+
+    The same layouts and names as ``PairedImageDataModule``; a paired dataset (facades) serves with its pairs
+    broken in training, and its test pairs still score the translations. In ``folders`` training images need not
+    match by name (test images do, to be scored against each other).
+    """
+
+    def setup(self, stage: str | None = None) -> None:
+        self.fetch_if_missing()
+        if self.train_set is None:
+            sources, self.target_images = self.read_split("train", self.load_size, paired=False)
+            self.train_set = PairedTensors(sources, None)
+
+    def read_split(self, split: str, size: int, paired: bool = True) -> tuple[Tensor, Tensor]:
+        if paired or self.layout == "side_by_side":
+            return super().read_split(split, size)
+        folders = (self.data_dir / split / self.source, self.data_dir / split / self.target)
+        sources, targets = ([_resize(_read(p, self.channels), size) for p in _image_files(f)] for f in folders)
+        return torch.stack(sources), torch.stack(targets)
+
+    def on_after_batch_transfer(self, batch, dataloader_idx: int):  # noqa: ANN001
+        if self.trainer is not None and self.trainer.training:
+            batch = Batch.from_loader(batch)
+            drawn = torch.randint(len(self.target_images), (len(batch),))  # the CPU's global RNG: checkpointed
+            batch = Batch(batch.images, targets=self.target_images[drawn].to(batch.images.device))
+        return super().on_after_batch_transfer(batch, dataloader_idx)

@@ -9,6 +9,7 @@ from ganzoo.models.adversarial import AdversarialModule
 from ganzoo.models.base import GANModule
 from ganzoo.models.began import BEGAN
 from ganzoo.models.cgan import CGAN
+from ganzoo.models.cyclegan import CycleGAN
 from ganzoo.models.dcgan import DCGAN
 from ganzoo.models.dragan import DRAGAN
 from ganzoo.models.gan import GAN
@@ -36,9 +37,10 @@ MODELS: dict[str, type[GenerativeModule]] = {
     "acgan": ACGAN,
     "infogan": InfoGAN,
     "pix2pix": Pix2Pix,
+    "cyclegan": CycleGAN,
 }
 
 __all__ = [
-    "ACGAN", "BEGAN", "CGAN", "DCGAN", "InfoGAN", "DRAGAN", "GAN", "LSGAN", "MODELS", "Pix2Pix", "SNGAN", "WGAN", "WGANGP",
+    "ACGAN", "BEGAN", "CGAN", "CycleGAN", "DCGAN", "InfoGAN", "DRAGAN", "GAN", "LSGAN", "MODELS", "Pix2Pix", "SNGAN", "WGAN", "WGANGP",
     "AdversarialModule", "GANModule", "GenerativeModule", "UnrolledGAN",
 ]  # fmt: skip

@@ -15,11 +15,12 @@ from ganzoo.nets.conditional import (
 from ganzoo.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from ganzoo.nets.minibatch import MinibatchDiscrimination
 from ganzoo.nets.mlp import MLPDiscriminator, MLPGenerator
-from ganzoo.nets.translation import PatchDiscriminator, UNetGenerator
+from ganzoo.nets.translation import PatchDiscriminator, ResNetTranslator, UNetGenerator
 from ganzoo.nets.sngan import ResNetDiscriminator, ResNetGenerator, SNGANDiscriminator, SNGANGenerator
 
 __all__ = [
     "PatchDiscriminator",
+    "ResNetTranslator",
     "UNetGenerator",
     "AuxiliaryClassifierDiscriminator",
     "ConditionalDCGANDiscriminator",

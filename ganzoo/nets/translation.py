@@ -137,3 +137,63 @@ class PatchDiscriminator(nn.Module):
         for layer in reversed([m for m in self.net if isinstance(m, nn.Conv2d)]):
             size = (size - 1) * layer.stride[0] + layer.kernel_size[0]
         return size
+
+
+class ResidualBlock(nn.Module):
+    """x + (reflect-pad, conv 3×3, norm, ReLU, reflect-pad, conv 3×3, norm)(x)."""
+
+    def __init__(self, channels: int, norm: str):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=False), _norm(norm, channels), nn.ReLU(),
+            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=False), _norm(norm, channels),
+        )  # fmt: skip
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x + self.body(x)
+
+
+class ResNetTranslator(nn.Module):
+    """CycleGAN's generator (Johnson et al. 2016's network): c7s1-64, d128, d256, ``num_blocks`` × R256, u128, u64,
+    c7s1-C with reflect padding, instance norm and tanh (9 blocks at 256 px, 6 at 128 and below).
+
+    Args:
+        image_size: side of the square images (a multiple of 4).
+        in_channels, out_channels: channels of the input and of the translated image.
+        base_channels: width of the first layer (64).
+        num_blocks: residual blocks at the lowest resolution.
+        norm: ``instance`` (CycleGAN) or ``batch``.
+    """
+
+    def __init__(
+        self,
+        image_size: int = 256,
+        in_channels: int = 3,
+        out_channels: int = 3,
+        base_channels: int = 64,
+        num_blocks: int = 9,
+        norm: str = "instance",
+    ):
+        super().__init__()
+        if image_size % 4:
+            raise ValueError(f"ResNetTranslator needs an image_size divisible by 4, got {image_size}")
+        self.image_size, self.in_channels, self.out_channels = image_size, in_channels, out_channels
+        self.base_channels, self.num_blocks, self.norm = base_channels, num_blocks, norm
+        c = base_channels
+        layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(in_channels, c, 7, bias=False), _norm(norm, c), nn.ReLU()]
+        for width in (c, 2 * c):  # d128, d256
+            layers += [nn.Conv2d(width, 2 * width, 3, 2, 1, bias=False), _norm(norm, 2 * width), nn.ReLU()]
+        layers += [ResidualBlock(4 * c, norm) for _ in range(num_blocks)]
+        for width in (4 * c, 2 * c):  # u128, u64
+            layers += [nn.ConvTranspose2d(width, width // 2, 3, 2, 1, output_padding=1, bias=False),
+                       _norm(norm, width // 2), nn.ReLU()]  # fmt: skip
+        layers += [nn.ReflectionPad2d(3), nn.Conv2d(c, out_channels, 7), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+        init_normal_(self)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return (self.in_channels, self.image_size, self.image_size)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)

@@ -1,0 +1,184 @@
+"""CycleGAN (Zhu, Park, Isola & Efros 2017, "Unpaired Image-to-Image Translation using Cycle-Consistent
+Adversarial Networks").
+
+Two generators, G: source → target and F: target → source, and two discriminators, D_target and D_source,
+trained without pairs. With least-squares adversarial losses (Mao et al. 2017):
+
+    G, F minimise  (D_t(G(x)) − 1)² + (D_s(F(y)) − 1)²
+                   + λ (|F(G(x)) − x| + |G(F(y)) − y|)                              cycle, λ = 10
+                   + λ_id λ (|G(y) − y| + |F(x) − x|)                                identity, λ_id = 0.5
+    D_t minimises  ½ ((D_t(y) − 1)² + D_t(ŷ)²),  D_s likewise on x and x̂
+
+where ŷ, x̂ come from a 50-image history of generated images (Shrivastava et al. 2017, ``ImagePool``). One
+optimizer updates both generators, another both discriminators: Adam(2e-4, β = (0.5, 0.999)).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import torch
+from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
+from torch import Tensor, nn
+
+from ganzoo.batch import Batch
+from ganzoo.models.hparams import save_rebuildable_hyperparameters
+from ganzoo.models.pix2pix import Pix2Pix
+
+
+class ImagePool:
+    """A history of up to ``size`` generated images. Until full, a query returns its images and stores them;
+    once full, each image is swapped with a stored one (which is returned instead) with probability ½.
+    Draws come from the global RNG (checkpointed); the stored images are in ``state_dict``."""
+
+    def __init__(self, size: int = 50):
+        self.size = size
+        self.images: list[Tensor] = []
+
+    def query(self, images: Tensor) -> Tensor:
+        if self.size == 0:
+            return images
+        out = []
+        for image in images.detach():
+            if len(self.images) < self.size:
+                self.images.append(image.clone())
+                out.append(image)
+            elif torch.rand(()) < 0.5:
+                index = int(torch.randint(len(self.images), ()))
+                out.append(self.images[index].to(image.device))
+                self.images[index] = image.clone()
+            else:
+                out.append(image)
+        return torch.stack(out)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"size": self.size, "images": [image.cpu() for image in self.images]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.size, self.images = state["size"], list(state["images"])
+
+
+class CycleGAN(Pix2Pix):
+    """Unpaired translation: ``generator`` (source → target), ``inverse_generator`` (target → source),
+    ``discriminator`` (judges target images) and ``source_discriminator``, each a single-image PatchGAN.
+
+    Args:
+        lambda_cycle: λ, the weight of each cycle-consistency L1 term (10).
+        lambda_identity: λ_id; the identity terms weigh λ_id · λ (0.5 · 10).
+        pool_size: the history of fakes each discriminator sees (50; 0: none).
+    """
+
+    network_names: ClassVar[tuple[str, ...]] = (
+        "generator", "inverse_generator", "discriminator", "source_discriminator",
+    )  # fmt: skip
+    optimizer_groups: ClassVar[dict[str, tuple[str, ...]]] = {
+        "generators": ("generator", "inverse_generator"),
+        "discriminators": ("discriminator", "source_discriminator"),
+    }
+    counted_group: ClassVar[str] = "generators"
+    generator_side: ClassVar[tuple[str, ...]] = ("generator", "inverse_generator")
+
+    def __init__(
+        self,
+        generator: nn.Module,
+        inverse_generator: nn.Module,
+        discriminator: nn.Module,
+        source_discriminator: nn.Module,
+        lambda_cycle: float = 10.0,
+        lambda_identity: float = 0.5,
+        pool_size: int = 50,
+        g_optimizer: OptimizerCallable | None = None,
+        d_optimizer: OptimizerCallable | None = None,
+        g_lr_scheduler: LRSchedulerCallable | None = None,
+        d_lr_scheduler: LRSchedulerCallable | None = None,
+        gradient_clip_val: float | None = None,
+    ):
+        super(Pix2Pix, self).__init__(
+            optimizers={"generators": g_optimizer, "discriminators": d_optimizer},
+            lr_schedulers={"generators": g_lr_scheduler, "discriminators": d_lr_scheduler},
+            gradient_clip_val=gradient_clip_val,
+        )
+        if lambda_cycle < 0 or lambda_identity < 0 or pool_size < 0:
+            raise ValueError("lambda_cycle, lambda_identity and pool_size must be ≥ 0")
+        self.generator, self.inverse_generator = generator, inverse_generator
+        self.discriminator, self.source_discriminator = discriminator, source_discriminator
+        self.lambda_cycle, self.lambda_identity, self.pool_size = lambda_cycle, lambda_identity, pool_size
+        self.test_dropout = False
+        self.pools = {"target": ImagePool(pool_size), "source": ImagePool(pool_size)}
+        save_rebuildable_hyperparameters(self)
+
+    def translate(self, x: Tensor, dropout: bool | None = None, averaged: bool = True, inverse: bool = False) -> Tensor:
+        """G(x) (source → target), or F(x) with ``inverse=True`` (target → source)."""
+        if not inverse:
+            return super().translate(x, dropout=False, averaged=averaged)
+        with torch.no_grad(), _eval(self.inverse_generator):
+            return self.inverse_generator(x.to(self.device))
+
+    # ----------------------------------------------------------------- losses
+    def generator_losses(self, batch: Batch) -> dict[str, Tensor]:
+        """Adversarial (least squares), cycle and identity terms of both generators, and the fakes."""
+        x, y = batch.images, batch.targets
+        g, f = self.network("generator"), self.network("inverse_generator")
+        fake_y, fake_x = g(x), f(y)
+        adversarial = (self.network("discriminator")(fake_y) - 1).pow(2).mean() + (
+            self.network("source_discriminator")(fake_x) - 1
+        ).pow(2).mean()
+        cycle = (f(fake_y) - x).abs().mean() + (g(fake_x) - y).abs().mean()
+        terms = {"adversarial": adversarial, "cycle": cycle, "fake_target": fake_y, "fake_source": fake_x}
+        total = adversarial + self.lambda_cycle * cycle
+        if self.lambda_identity > 0:
+            identity = (g(y) - y).abs().mean() + (f(x) - x).abs().mean()
+            total = total + self.lambda_identity * self.lambda_cycle * identity
+            terms["identity"] = identity
+        terms["total"] = total
+        return terms
+
+    def discriminator_losses(self, batch: Batch, fake_target: Tensor, fake_source: Tensor) -> Tensor:
+        """½((D(real) − 1)² + D(pooled fake)²) for each discriminator, summed."""
+        loss = 0
+        judged = (("discriminator", "target", batch.targets, fake_target),
+                  ("source_discriminator", "source", batch.images, fake_source))  # fmt: skip
+        for name, domain, real, fake in judged:
+            pooled = self.pools[domain].query(fake)
+            d = self.network(name)
+            loss = loss + 0.5 * ((d(real) - 1).pow(2).mean() + d(pooled.detach()).pow(2).mean())
+        return loss
+
+    def training_step(self, batch: Any, batch_idx: int) -> None:
+        batch = Batch.from_loader(batch)
+        if batch.targets is None:
+            raise ValueError("CycleGAN trains on two domains: use UnpairedImageDataModule (or PairedImageDataModule)")
+        g_opt, d_opt = self.optimizer("generators"), self.optimizer("discriminators")
+        with self.training_network("generators", g_opt):
+            terms = self.generator_losses(batch)
+            self.update(g_opt, terms["total"], "generators")
+        with self.training_network("discriminators", d_opt):
+            d_loss = self.discriminator_losses(batch, terms["fake_target"].detach(), terms["fake_source"].detach())
+            self.update(d_opt, d_loss, "discriminators")
+        self.step_lr_schedulers()
+        logged = {k: v for k, v in terms.items() if k in ("adversarial", "cycle", "identity")}
+        self.log_step(g_loss=terms["total"], d_loss=d_loss, **logged)
+
+    # ----------------------------------------------------------------- state beyond the weights
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_save_checkpoint(checkpoint)
+        checkpoint["ganzoo"]["pools"] = {name: pool.state_dict() for name, pool in self.pools.items()}
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_load_checkpoint(checkpoint)
+        for name, state in ((checkpoint.get("ganzoo") or {}).get("pools") or {}).items():
+            self.pools[name].load_state_dict(state)
+
+    def check_data_shape(self, data_shape: tuple[int, ...]) -> None:
+        with torch.no_grad(), _eval(self.generator, self.inverse_generator):
+            probe = torch.zeros(2, *data_shape)
+            for name in ("generator", "inverse_generator"):
+                made = tuple(getattr(self, name)(probe.to(self.device)).shape[1:])
+                if made != tuple(data_shape):
+                    raise ValueError(f"The data are {tuple(data_shape)} but the {name} makes {made}")
+
+
+def _eval(*modules: nn.Module):  # noqa: ANN202
+    from ganzoo.models.generative import eval_mode
+
+    return eval_mode(*modules)
