@@ -37,7 +37,7 @@ def data_overrides(config: str, tmp_path: Path) -> list[str]:
     if "fashion_mnist" in config:
         folder = shared_dataset("FashionMNIST").parent
         return ["--data.init_args.data_dir", str(folder), "--data.init_args.download", "false"]
-    if "pix2pix" in config:  # facades pairs: the real ones when present, else made-up pairs in the same layout
+    if "pix2pix" in config or "cyclegan" in config:  # facades pairs: the real ones when present, else made-up pairs in the same layout
         from test_translation import write_pairs
 
         folder = SHARED_DATA / "facades" if (SHARED_DATA / "facades").is_dir() else write_pairs(tmp_path / "facades")

@@ -112,7 +112,8 @@ def test_generator_loss_choice():
 
 
 def test_registry_lists_variants():
-    expected = {"gan", "dcgan", "wgan", "wgan_gp", "lsgan", "dragan", "sngan", "began", "unrolled_gan", "cgan", "acgan", "infogan"}
+    expected = {"gan", "dcgan", "wgan", "wgan_gp", "lsgan", "dragan", "sngan", "began", "unrolled_gan", "cgan", "acgan", "infogan",
+                "pix2pix", "cyclegan"}
     assert set(MODELS) == expected
     assert MODELS["dcgan"] is DCGAN
 
