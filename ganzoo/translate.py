@@ -14,19 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from ganzoo.commands import CommandParser
-from ganzoo.data.images import IMAGE_EXTENSIONS
 
 
 def input_files(spec: str) -> list[Path]:
+    """``--input``: one image file, or the image files in a folder."""
+    from ganzoo.data.paired import image_files
+
     path = Path(spec)
     if path.is_file():
         return [path]
-    if not path.is_dir():
-        raise FileNotFoundError(f"--input {spec} is neither an image file nor a folder")
-    files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
-    if not files:
-        raise ValueError(f"{spec} holds no images ({', '.join(IMAGE_EXTENSIONS)})")
-    return files
+    return image_files(path, ": --input is neither an image file nor a folder")
 
 
 def translate_command(argv: list[str]) -> list[Path]:
@@ -35,7 +32,9 @@ def translate_command(argv: list[str]) -> list[Path]:
 
     from ganzoo import load
     from ganzoo.data.base import to_unit_range
-    from ganzoo.data.paired import _read, _resize
+    from ganzoo.data.images import read_image
+    from ganzoo.data.paired import resize_image, split_pair
+    from ganzoo.metrics.paired import translate_all
 
     parser = CommandParser(prog="ganzoo translate", description="Translate images with a trained pix2pix model.")
     parser.add_argument("--model", required=True, help="a registered name, checkpoint path, URL or wandb: artifact")
@@ -66,22 +65,20 @@ def translate_command(argv: list[str]) -> list[Path]:
         channels, size = pairs.get("channels", 3), model.generator.image_size
         sources, targets = [], []
         for path in files:
-            image = _read(path, channels)
+            image = read_image(path, channels)
             if args.pairs:
                 if pairs.get("layout", "side_by_side") != "side_by_side":
                     raise ValueError("--pairs reads side-by-side files; this model was trained on pairs in two folders")
-                half = image.shape[-1] // 2
-                halves = {pairs.get("left", "photo"): image[..., :half], pairs.get("right", "labels"): image[..., half:]}
-                image, target = halves[pairs.get("source", "labels")], halves[pairs.get("target", "photo")]
-                targets.append(to_unit_range(_resize(target, size)))
-            sources.append(to_unit_range(_resize(image, size)))
+                names = [pairs.get(k, default) for k, default in
+                         (("left", "photo"), ("right", "labels"), ("source", "labels"), ("target", "photo"))]  # fmt: skip
+                image, target = split_pair(image, *names)
+                targets.append(to_unit_range(resize_image(target, size)))
+            sources.append(to_unit_range(resize_image(image, size)))
     except (ValueError, OSError, RuntimeError) as err:
         parser.fail(err)
-    torch.manual_seed(args.seed)
     dropout = None if args.dropout is None else args.dropout == "on"
-    batches = torch.stack(sources).split(16)
     extra = {"inverse": True} if inverse else {}
-    outputs = torch.cat([model.translate(batch, dropout=dropout, **extra).float().cpu() for batch in batches])
+    outputs = translate_all(model, torch.stack(sources), dropout, batch_size=16, seed=args.seed, **extra)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     written = []

@@ -200,3 +200,11 @@ def test_translate_command_goes_either_way_by_domain_name(tmp_path, capsys):
     assert exit_info.value.code == 2 and "translates between 'labels' and 'photo'" in capsys.readouterr().err
     scores = main(["evaluate", "--ckpt", ckpt, "--data", str(folder)])  # G (labels → photo) on the test pairs
     assert scores["pairs"] == 4 and "l1_dropout_off" in scores
+
+
+def test_a_generator_that_does_not_fit_the_data_is_named_at_setup():
+    model = tiny_cyclegan()
+    model.check_data_shape((3, 16, 16))
+    model.inverse_generator = ResNetTranslator(16, out_channels=1, base_channels=4, num_blocks=1)
+    with pytest.raises(ValueError, match="The data are 3×16×16 but the inverse_generator makes 1×16×16"):
+        model.check_data_shape((3, 16, 16))

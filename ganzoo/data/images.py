@@ -196,6 +196,19 @@ class CIFAR10DataModule(TorchvisionDataModule):
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".ppm", ".pgm")
 
 
+def read_image(path: Path, channels: int) -> Tensor:
+    """An image file as a uint8 (C, H, W) tensor, grayscale for ``channels == 1``; an unreadable file is a
+    ``ValueError`` that names it."""
+    from PIL import Image, UnidentifiedImageError
+    from torchvision.transforms.v2.functional import pil_to_tensor
+
+    try:
+        with Image.open(path) as image:
+            return pil_to_tensor(image.convert("L" if channels == 1 else "RGB"))
+    except (OSError, UnidentifiedImageError) as err:
+        raise ValueError(f"Cannot read image {path}: {err}. Remove or replace the file.") from None
+
+
 class ImageFiles(Dataset):
     """Every image file under ``root`` (recursively); the first-level subfolder, if any, is the label."""
 
@@ -209,22 +222,15 @@ class ImageFiles(Dataset):
             raise ValueError(f"Image folder {root} holds no images ({', '.join(IMAGE_EXTENSIONS)}).")
         classes = sorted({p.relative_to(root).parts[0] for p in self.files if len(p.relative_to(root).parts) > 1})
         self.class_index = {c: i for i, c in enumerate(classes)}
-        self.root = root
-        self.mode = "L" if channels == 1 else "RGB"
-        self.transform = v2.Compose([v2.PILToTensor(), v2.Resize(image_size, antialias=True), v2.CenterCrop(image_size)])
+        self.root, self.channels = root, channels
+        self.transform = v2.Compose([v2.Resize(image_size, antialias=True), v2.CenterCrop(image_size)])
 
     def __len__(self) -> int:
         return len(self.files)
 
     def __getitem__(self, index: int) -> tuple[Tensor, int]:
-        from PIL import Image, UnidentifiedImageError
-
         path = self.files[index]
-        try:
-            with Image.open(path) as image:
-                pixels = self.transform(image.convert(self.mode))
-        except (OSError, UnidentifiedImageError) as err:
-            raise ValueError(f"Cannot read image {path}: {err}. Remove or replace the file.") from None
+        pixels = self.transform(read_image(path, self.channels))
         parts = path.relative_to(self.root).parts
         return pixels, self.class_index.get(parts[0], 0) if len(parts) > 1 else 0
 

@@ -24,8 +24,9 @@ from torch.utils.data import Dataset
 
 from ganzoo.batch import Batch
 from ganzoo.data.base import GANDataModule, to_unit_range
-from ganzoo.data.images import IMAGE_EXTENSIONS
+from ganzoo.data.images import IMAGE_EXTENSIONS, read_image
 
+DATA_DIR_HINT = ": pass --data.init_args.data_dir (it holds train/ and test/)."
 # the pix2pix authors' archives: each extracts to <name>/{train,val,test}/N.jpg
 DOWNLOADS = {"facades": "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/facades.tar.gz"}
 
@@ -46,30 +47,29 @@ class PairedTensors(Dataset):
         return {"images": self.sources[index], "targets": self.targets[index]}
 
 
-def _image_files(folder: Path) -> list[Path]:
+def image_files(folder: Path, missing: str = "") -> list[Path]:
+    """The image files directly in ``folder``, sorted; a missing or empty folder is an error (``missing`` says
+    what the user should pass instead)."""
     if not folder.is_dir():
-        raise FileNotFoundError(f"No folder {folder}: pass --data.init_args.data_dir (it holds train/ and test/).")
+        raise FileNotFoundError(f"No folder {folder}{missing}")
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
     if not files:
         raise ValueError(f"{folder} holds no images ({', '.join(IMAGE_EXTENSIONS)}).")
     return files
 
 
-def _read(path: Path, channels: int) -> Tensor:
-    from PIL import Image, UnidentifiedImageError
-    from torchvision.transforms.v2.functional import pil_to_tensor
-
-    try:
-        with Image.open(path) as image:
-            return pil_to_tensor(image.convert("L" if channels == 1 else "RGB"))
-    except (OSError, UnidentifiedImageError) as err:
-        raise ValueError(f"Cannot read image {path}: {err}. Remove or replace the file.") from None
-
-
-def _resize(image: Tensor, size: int) -> Tensor:
+def resize_image(image: Tensor, size: int) -> Tensor:
+    """A uint8 (C, H, W) image resized to size × size (antialiased)."""
     from torchvision.transforms.v2.functional import resize
 
     return resize(image, [size, size], antialias=True)
+
+
+def split_pair(image: Tensor, left: str, right: str, source: str, target: str) -> tuple[Tensor, Tensor]:
+    """A side-by-side pair's (source, target) halves; ``left``/``right`` name what each half shows."""
+    half = image.shape[-1] // 2
+    halves = {left: image[..., :half], right: image[..., half : 2 * half]}
+    return halves[source], halves[target]
 
 
 class PairedImageDataModule(GANDataModule):
@@ -131,20 +131,19 @@ class PairedImageDataModule(GANDataModule):
         """All pairs of ``split`` as uint8 (N, C, size, size) sources and targets."""
         sources, targets = [], []
         if self.layout == "side_by_side":
-            for path in _image_files(self.data_dir / split):
-                image = _read(path, self.channels)
-                half = image.shape[-1] // 2
-                halves = {self.left: image[..., :half], self.right: image[..., half : 2 * half]}
-                sources.append(_resize(halves[self.source], size))
-                targets.append(_resize(halves[self.target], size))
+            names = (self.left, self.right, self.source, self.target)
+            for path in image_files(self.data_dir / split, DATA_DIR_HINT):
+                source, target = split_pair(read_image(path, self.channels), *names)
+                sources.append(resize_image(source, size))
+                targets.append(resize_image(target, size))
         else:
-            source_files = _image_files(self.data_dir / split / self.source)
+            source_files = image_files(self.data_dir / split / self.source, DATA_DIR_HINT)
             target_folder = self.data_dir / split / self.target
             for path in source_files:
                 if not (target_folder / path.name).is_file():
                     raise ValueError(f"{path.name} is in {path.parent} but not in {target_folder}: pairs match by name")
-                sources.append(_resize(_read(path, self.channels), size))
-                targets.append(_resize(_read(target_folder / path.name, self.channels), size))
+                sources.append(resize_image(read_image(path, self.channels), size))
+                targets.append(resize_image(read_image(target_folder / path.name, self.channels), size))
         return torch.stack(sources), torch.stack(targets)
 
     def setup(self, stage: str | None = None) -> None:
@@ -208,7 +207,8 @@ class UnpairedImageDataModule(PairedImageDataModule):
         if paired or self.layout == "side_by_side":
             return super().read_split(split, size)
         folders = (self.data_dir / split / self.source, self.data_dir / split / self.target)
-        sources, targets = ([_resize(_read(p, self.channels), size) for p in _image_files(f)] for f in folders)
+        sources, targets = ([resize_image(read_image(p, self.channels), size) for p in image_files(f, DATA_DIR_HINT)]
+                            for f in folders)  # fmt: skip
         return torch.stack(sources), torch.stack(targets)
 
     def on_after_batch_transfer(self, batch, dataloader_idx: int):  # noqa: ANN001

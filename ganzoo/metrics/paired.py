@@ -27,12 +27,15 @@ def paired_scores(outputs: Tensor, targets: Tensor) -> dict[str, float]:
     return {"l1": (made - real).abs().mean().item(), "psnr": psnr.mean().item(), "ssim": ssim.mean().item()}
 
 
-def translate_all(model: Any, sources: Tensor, dropout: bool, batch_size: int = 32, seed: int = 0) -> Tensor:
-    """``model.translate`` over ``sources`` in batches, seeded (dropout draws from the global RNG)."""
+def translate_all(
+    model: Any, sources: Tensor, dropout: bool | None, batch_size: int = 32, seed: int = 0, **options: Any
+) -> Tensor:
+    """``model.translate`` over ``sources`` in batches, seeded (dropout draws from the global RNG); ``options``
+    go to ``translate`` (CycleGAN: ``inverse=True``)."""
     device = getattr(model, "device", torch.device("cpu"))
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)
-        return torch.cat([model.translate(sources[i : i + batch_size], dropout=dropout).float().cpu()
+        return torch.cat([model.translate(sources[i : i + batch_size], dropout=dropout, **options).float().cpu()
                           for i in range(0, len(sources), batch_size)])  # fmt: skip
 
 

@@ -22,6 +22,7 @@ from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
 
 from ganzoo.batch import Batch
+from ganzoo.models.generative import eval_mode
 from ganzoo.models.hparams import save_rebuildable_hyperparameters
 from ganzoo.models.pix2pix import Pix2Pix
 
@@ -111,7 +112,7 @@ class CycleGAN(Pix2Pix):
         """G(x) (source → target), or F(x) with ``inverse=True`` (target → source)."""
         if not inverse:
             return super().translate(x, dropout=False, averaged=averaged)
-        with torch.no_grad(), _eval(self.inverse_generator):
+        with torch.no_grad(), eval_mode(self.inverse_generator):
             return self.inverse_generator(x.to(self.device))
 
     # ----------------------------------------------------------------- losses
@@ -170,15 +171,6 @@ class CycleGAN(Pix2Pix):
             self.pools[name].load_state_dict(state)
 
     def check_data_shape(self, data_shape: tuple[int, ...]) -> None:
-        with torch.no_grad(), _eval(self.generator, self.inverse_generator):
-            probe = torch.zeros(2, *data_shape)
-            for name in ("generator", "inverse_generator"):
-                made = tuple(getattr(self, name)(probe.to(self.device)).shape[1:])
-                if made != tuple(data_shape):
-                    raise ValueError(f"The data are {tuple(data_shape)} but the {name} makes {made}")
-
-
-def _eval(*modules: nn.Module):  # noqa: ANN202
-    from ganzoo.models.generative import eval_mode
-
-    return eval_mode(*modules)
+        """Both generators must turn data-shaped images into data-shaped images."""
+        for name in ("generator", "inverse_generator"):
+            self.check_translator_shape(name, data_shape)

@@ -92,10 +92,14 @@ class GenerativeModule(LightningModule):
 
         Uses the averaged generator (``GeneratorAveraging``) when there is one, unless ``averaged=False``.
         """
-        use_average = averaged and self.averaged_generator is not None
-        generator = self.averaged_generator.module if use_average else self.generator
+        generator = self.sampling_generator(averaged)
         with eval_mode(generator):
             return self.decode(generator, to_device(latent, self.device))
+
+    def sampling_generator(self, averaged: bool = True) -> nn.Module:
+        """The averaged generator when there is one and ``averaged``, else the raw one."""
+        use_average = averaged and self.averaged_generator is not None
+        return self.averaged_generator.module if use_average else self.generator
 
     def grid_images(self, latent: Latent, averaged: bool = True) -> Tensor:
         """The images a sample grid shows for ``grid_latent``'s latent (translation models: triptychs)."""

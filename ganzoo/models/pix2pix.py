@@ -70,8 +70,7 @@ class Pix2Pix(AdversarialModule):
 
         Normalisation layers use their running statistics; the averaged generator when there is one."""
         dropout = self.test_dropout if dropout is None else dropout
-        use_average = averaged and self.averaged_generator is not None
-        generator = self.averaged_generator.module if use_average else self.generator
+        generator = self.sampling_generator(averaged)
         with torch.no_grad(), eval_mode(generator):
             for module in generator.modules():
                 if isinstance(module, nn.Dropout):
@@ -85,7 +84,7 @@ class Pix2Pix(AdversarialModule):
         raise ValueError("Pix2Pix translates images rather than sampling noise: call translate(x)")
 
     def grid_latent(self, n: int, generator: torch.Generator | None = None) -> tuple[dict[str, Tensor], int]:
-        """The first ``n`` test pairs (training pairs when the data has no test split): a triptych per row."""
+        """The first ``n`` test pairs of a paired DataModule: a triptych per row."""
         datamodule = self.trainer.datamodule
         if not hasattr(datamodule, "test_pairs"):
             raise ValueError("Pix2Pix's sample grid shows test pairs: use a paired DataModule (PairedImageDataModule)")
@@ -158,19 +157,26 @@ class Pix2Pix(AdversarialModule):
         self.pairs = (checkpoint.get("ganzoo") or {}).get("pairs") or self.pairs
 
     # ----------------------------------------------------------------- checks at setup
-    def check_data_shape(self, data_shape: tuple[int, ...]) -> None:
-        """G must turn data-shaped sources into data-shaped images, and D take the pair."""
-        with torch.no_grad(), eval_mode(self.generator, self.discriminator):
-            probe = torch.zeros(2, *data_shape, device=network_device(self.generator))
+    def check_translator_shape(self, name: str, data_shape: tuple[int, ...]) -> Tensor:
+        """The generator ``name`` must turn data-shaped images into data-shaped images; returns its probe."""
+        network = getattr(self, name)
+        probe = torch.zeros(2, *data_shape, device=network_device(network))
+        with torch.no_grad(), eval_mode(network):
             try:
-                made = tuple(self.generator(probe).shape[1:])
+                made = tuple(network(probe).shape[1:])
             except RuntimeError as err:
                 raise ValueError(
-                    f"The generator does not accept the data's shape {fmt_shape(data_shape)}: set its image_size/"
+                    f"The {name} does not accept the data's shape {fmt_shape(data_shape)}: set its image_size/"
                     f"in_channels to match. ({str(err).splitlines()[0]})"
                 ) from None
-            if made != tuple(data_shape):
-                raise ValueError(f"The data are {fmt_shape(data_shape)} but the generator makes {fmt_shape(made)}")
+        if made != tuple(data_shape):
+            raise ValueError(f"The data are {fmt_shape(data_shape)} but the {name} makes {fmt_shape(made)}")
+        return probe
+
+    def check_data_shape(self, data_shape: tuple[int, ...]) -> None:
+        """G must turn data-shaped sources into data-shaped images, and D take the pair."""
+        probe = self.check_translator_shape("generator", data_shape)
+        with torch.no_grad(), eval_mode(self.discriminator):
             try:
                 self.discriminator(torch.cat([probe, probe], 1).to(network_device(self.discriminator)))
             except RuntimeError as err:
