@@ -2,11 +2,12 @@
 
     python benchmarks/pretrained.py quickstart-digits
     python benchmarks/pretrained.py dcgan-mnist --data_dir ../shared/data [--steps 2000]
+    python benchmarks/pretrained.py stargan-mnist-domains --data_dir ../shared/data
     python benchmarks/pretrained.py --table      # the registry as the README's markdown table
 
 Runs ``python -m ganzoo fit --config <config>`` (with ``--trainer.max_steps`` when given), times it,
 scores the final checkpoint's averaged generator *and* its raw generator at the same generator step
-(the EMA comparison), strips it to the generator and config (``ganzoo.zoo.strip_for_shipping``), and
+(the EMA comparison; StarGAN: its three figures on 2,000 test digits, ``ganzoo.metrics.domains``), strips it to the generator and config (``ganzoo.zoo.strip_for_shipping``), and
 writes it into ``ganzoo/pretrained`` with its model card: the exact command, steps, wall time,
 hardware, scores. Prints the card.
 """
@@ -46,7 +47,20 @@ ENTRIES = {
                     "metrics": IMAGE_METRICS + ",label_accuracy,intra_fid"},
     "infogan-mnist": {"config": "configs/infogan/mnist.yaml", "data": "mnist", "features": "mnist-cnn",
                       "metrics": IMAGE_METRICS + ",matched_accuracy,mutual_information"},
+    "stargan-mnist-domains": {"config": "configs/stargan/mnist_domains.yaml", "data": "mnist-domains",
+                              "features": None, "metrics": "domains", "num_samples": 2000},
 }  # fmt: skip
+DOMAIN_FIGURES = ("target_domain_accuracy", "digits_kept", "reconstruction_l1")
+
+
+def domain_scores(model, data_dir: str | None, num_samples: int, averaged: bool) -> dict:  # noqa: ANN001
+    """StarGAN's three figures on the first ``num_samples`` test digits of the domains it was trained on."""
+    from ganzoo.checkpoints import import_class
+    from ganzoo.metrics.domains import evaluate_domain_translation
+
+    spec = model.domains["data"]
+    data = import_class(spec["class_path"])(data_dir, **spec["init_args"], download=False)
+    return evaluate_domain_translation(model, *data.test_set(num_samples), averaged=averaged)
 
 
 def hardware() -> str:
@@ -62,7 +76,10 @@ def table() -> str:
             "|---|---|---|---|---|---|---|"]  # fmt: skip
     for name, card in sorted(registry().items()):
         averaged, raw = card["scores"]["averaged"], card["scores"].get("raw", {})
-        if "fid" in averaged:
+        if "target_domain_accuracy" in averaged:
+            shown = ", ".join(f"{k.replace('_', ' ')} {averaged[k]:.4f}" for k in DOMAIN_FIGURES)
+            raw_shown = ", ".join(f"{raw[k]:.4f}" for k in DOMAIN_FIGURES) if raw else "–"
+        elif "fid" in averaged:
             shown = (f"FID {averaged['fid']:.3f}, KID {averaged['kid']:.4f}, IS {averaged['is']:.2f}, "
                      f"P {averaged['precision']:.3f} / R {averaged['recall']:.3f}, 1-NN {averaged['one_nn']:.3f}")
             raw_shown = f"FID {raw['fid']:.3f}" if raw else "–"
@@ -92,8 +109,10 @@ def main() -> None:
                         help="register the run a --keep folder holds (its last.ckpt and scores.json) instead of training")
     args = parser.parse_args()
     entry = ENTRIES[args.name]
-    options = {"data": entry["data"], "data_dir": args.data_dir, "num_samples": args.num_samples}
-    if entry["features"]:
+    options = {"data": entry["data"], "data_dir": args.data_dir, "num_samples": entry.get("num_samples", args.num_samples)}
+    if entry.get("metrics") == "domains":
+        options["metrics"] = "domains"
+    elif entry["features"]:
         options.update(features=entry["features"], metrics=entry.get("metrics", IMAGE_METRICS))
     else:
         options.update(metrics="modes", num_samples=2500)
@@ -117,9 +136,13 @@ def main() -> None:
         wall = time.perf_counter() - start
         checkpoint = max(Path(run_dir).rglob("*.ckpt"), key=lambda p: p.stat().st_mtime)
         model = ganzoo.load(checkpoint)
-        scores = {"averaged": evaluate(model, **options)}
-        if model.averaged_generator is not None:
-            scores["raw"] = evaluate(model, averaged=False, **options)
+        if options["metrics"] == "domains":
+            scores = {kind: domain_scores(model, args.data_dir, options["num_samples"], kind == "averaged")
+                      for kind in ("averaged", "raw")}  # fmt: skip
+        else:
+            scores = {"averaged": evaluate(model, **options)}
+            if model.averaged_generator is not None:
+                scores["raw"] = evaluate(model, averaged=False, **options)
         if args.keep:
             keep = Path(args.keep)
             keep.mkdir(parents=True, exist_ok=True)
@@ -142,7 +165,9 @@ def register(args: argparse.Namespace, entry: dict, options: dict, checkpoint: P
         "wall_seconds": round(wall, 1),
         "hardware": hardware(),
         "evaluated": f"ganzoo evaluate --data {entry['data']} --features {entry['features']} "
-        f"--metrics {options['metrics']} --num_samples {options['num_samples']} --split train --seed 0",
+        f"--metrics {options['metrics']} --num_samples {options['num_samples']} --split train --seed 0"
+        if options["metrics"] != "domains" else
+        f"ganzoo evaluate --data_dir DIR --num_samples {options['num_samples']} (and --raw)",
         "scores": {k: {m: v for m, v in s.items() if isinstance(v, (int, float, list)) and m not in ("seed", "seconds")}
                    for k, s in scores.items()},
     }  # fmt: skip

@@ -47,7 +47,7 @@ def evaluate_command(argv: list[str]) -> dict[str, Any]:
         default=None,
         help=f"real data: {', '.join([*IMAGE_DATASETS, *TOY_DATASETS])} or a folder "
         "(default: the dataset of a shipped --features classifier, mnist for mnist-cnn); for a translation model "
-        "(pix2pix) the paired dataset's folder, scored by L1, PSNR and SSIM",
+        "(pix2pix) the paired dataset's folder, scored by L1, PSNR and SSIM; for StarGAN the MNIST root",
     )
     parser.add_argument("--data_dir", default=None, help="dataset root (torchvision layout); default $GANZOO_DATA")
     parser.add_argument("--split", default=None, choices=["train", "test"],
@@ -69,7 +69,9 @@ def evaluate_command(argv: list[str]) -> dict[str, Any]:
         model = load(args.ckpt)
     except (ValueError, OSError, RuntimeError) as err:
         parser.fail(err)
-    if hasattr(model, "translate"):
+    if hasattr(model, "num_domains"):
+        result = evaluate_domain_model(model, args, parser)
+    elif hasattr(model, "translate"):
         result = evaluate_translation_model(model, args, parser)
     else:
         result = evaluate_generator(model, args, parser)
@@ -99,6 +101,27 @@ def evaluate_translation_model(model: Any, args: argparse.Namespace, parser: Com
         model = model.to(_device(args.device))
         return evaluate_translation(model, to_unit_range(sources), to_unit_range(targets), seed=args.seed)
     except (ValueError, OSError, RuntimeError) as err:
+        parser.fail(err)
+
+
+def evaluate_domain_model(model: Any, args: argparse.Namespace, parser: CommandParser) -> dict[str, Any]:
+    """A multi-domain model (StarGAN) on the first ``--num_samples`` test images of its training domains:
+    target-domain accuracy, digits kept, reconstruction L1 (``ganzoo.metrics.domains``)."""
+    from ganzoo.metrics.domains import evaluate_domain_translation
+    from ganzoo.checkpoints import import_class
+
+    spec = (model.domains or {}).get("data")
+    if not spec:
+        parser.fail(ValueError("this model's checkpoint does not say which domains it was trained on: only StarGAN "
+                               "models trained on ganzoo.data.MNISTDomainsDataModule can be scored here"))  # fmt: skip
+    try:
+        data = import_class(spec["class_path"])(args.data_dir or args.data, **spec["init_args"], download=False)
+        images, domains, digits = data.test_set(args.num_samples)
+        model = model.to(_device(args.device))
+        return evaluate_domain_translation(
+            model, images, domains, digits, batch_size=args.batch_size, averaged=not args.raw
+        )
+    except (ValueError, OSError, RuntimeError, KeyError) as err:
         parser.fail(err)
 
 

@@ -1,11 +1,13 @@
-"""``ganzoo translate``: run a translation model (pix2pix) on image files.
+"""``ganzoo translate``: run a translation model (pix2pix, CycleGAN, StarGAN) on image files.
 
     ganzoo translate --model SPEC --input FILE_OR_DIR --out DIR [--dropout on|off] [--pairs] [--into NAME]
+                     [--target-domain NAME]
 
 Each input image is resized to the model's size and translated; the output keeps the input's file name (as
 PNG). With ``--pairs`` the inputs are side-by-side pairs laid out as the model's training data was (facades:
 photo | labels): the source half is translated and the output is a triptych (source | output | target).
-CycleGAN translates both ways: ``--into labels`` (the source domain's name) runs its inverse generator.
+CycleGAN translates both ways: ``--into labels`` (the source domain's name) runs its inverse generator. StarGAN
+translates into any of its domains: ``--target-domain thick-red``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,18 @@ def input_files(spec: str) -> list[Path]:
     return image_files(path, ": --input is neither an image file nor a folder")
 
 
+def target_domain(model: Any, name: str | None) -> str | int:
+    """``--target-domain``: a domain name the model knows, or an index."""
+    names = list((model.domains or {}).get("names") or [])
+    if name is None:
+        raise ValueError(f"--target-domain is needed: one of {names or list(range(model.num_domains))}")
+    if name in names:
+        return name
+    if name.isdigit() and int(name) < model.num_domains:
+        return int(name)
+    raise ValueError(f"--target-domain {name}: this model knows {names or list(range(model.num_domains))}")
+
+
 def translate_command(argv: list[str]) -> list[Path]:
     import torch
     from torchvision.utils import save_image
@@ -36,7 +50,7 @@ def translate_command(argv: list[str]) -> list[Path]:
     from ganzoo.data.paired import resize_image, split_pair
     from ganzoo.metrics.paired import translate_all
 
-    parser = CommandParser(prog="ganzoo translate", description="Translate images with a trained pix2pix model.")
+    parser = CommandParser(prog="ganzoo translate", description="Translate images with pix2pix, CycleGAN or StarGAN.")
     parser.add_argument("--model", required=True, help="a registered name, checkpoint path, URL or wandb: artifact")
     parser.add_argument("--input", required=True, help="an image file or a folder of them (the source domain)")
     parser.add_argument("--out", required=True, help="the folder to write translations to")
@@ -46,6 +60,8 @@ def translate_command(argv: list[str]) -> list[Path]:
                         help="inputs are side-by-side pairs in the model's training layout: write triptychs")  # fmt: skip
     parser.add_argument("--into", default=None,
                         help="CycleGAN: the domain to translate into, by its name (default: the target, e.g. photo)")  # fmt: skip
+    parser.add_argument("--target-domain", dest="target_domain", default=None,
+                        help="StarGAN: the domain to translate into, by name (e.g. thick-red) or index")  # fmt: skip
     parser.add_argument("--seed", type=int, default=0, help="seeds test-time dropout")
     args = parser.parse_args(argv)
     try:
@@ -53,7 +69,12 @@ def translate_command(argv: list[str]) -> list[Path]:
         if not hasattr(model, "translate"):
             raise ValueError(f"{type(model).__name__} does not translate images: use ganzoo sample")
         files = input_files(args.input)
-        pairs: dict[str, Any] = dict(model.pairs or {})
+        extra: dict[str, Any] = {}
+        if hasattr(model, "num_domains"):  # StarGAN
+            extra["domains"] = target_domain(model, args.target_domain)
+        elif args.target_domain is not None:
+            raise ValueError(f"--target-domain is for multi-domain models (StarGAN), not {type(model).__name__}")
+        pairs: dict[str, Any] = dict(getattr(model, "pairs", None) or {"channels": model.generator.channels})
         inverse = args.into is not None and args.into == pairs.get("source")
         if args.into is not None and args.into not in (pairs.get("source"), pairs.get("target")):
             raise ValueError(f"--into {args.into}: this model translates between {pairs.get('source')!r} and "
@@ -77,7 +98,7 @@ def translate_command(argv: list[str]) -> list[Path]:
     except (ValueError, OSError, RuntimeError) as err:
         parser.fail(err)
     dropout = None if args.dropout is None else args.dropout == "on"
-    extra = {"inverse": True} if inverse else {}
+    extra.update({"inverse": True} if inverse else {})
     outputs = translate_all(model, torch.stack(sources), dropout, batch_size=16, seed=args.seed, **extra)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -34,7 +34,7 @@ def wgan_gp_with_mlps():
     return WGANGP(MLPGenerator(latent_dim=4, hidden_dims=[32]), MLPDiscriminator(hidden_dims=[32]), n_critic=2)
 
 
-@pytest.mark.parametrize("variant", ["dcgan", "wgan_gp", "cgan", "infogan", "pix2pix", "cyclegan"])
+@pytest.mark.parametrize("variant", ["dcgan", "wgan_gp", "cgan", "infogan", "pix2pix", "cyclegan", "stargan"])
 def test_ddp_two_cpu_ranks_keep_identical_parameters(tmp_path, variant):
     # DCGAN: BatchNorm in G and D, the case that breaks DDP's buffer broadcast when done wrong.
     # WGAN-GP: the gradient penalty's double backward through the critic's DDP wrapper.
@@ -42,17 +42,21 @@ def test_ddp_two_cpu_ranks_keep_identical_parameters(tmp_path, variant):
     from test_conditional import tiny_cgan, tiny_infogan
 
     from test_cyclegan import tiny_cyclegan
+    from test_stargan import DigitsInDomains, tiny_stargan
     from test_translation import PairedImageDataModule, tiny_pix2pix, write_pairs
 
     from ganzoo.data import UnpairedImageDataModule
 
     builders = {"dcgan": tiny_dcgan, "wgan_gp": wgan_gp_with_mlps, "cgan": tiny_cgan, "infogan": tiny_infogan,
-                "pix2pix": tiny_pix2pix, "cyclegan": tiny_cyclegan}  # fmt: skip
+                "pix2pix": tiny_pix2pix, "cyclegan": tiny_cyclegan,
+                "stargan": lambda: tiny_stargan(n_critic=2)}  # fmt: skip
     model = builders[variant]()
     data = toy_data(batch_size=16) if variant == "wgan_gp" else digits_data(batch_size=16)
     if variant in ("pix2pix", "cyclegan"):  # pix2pix: BatchNorm U-Net and PatchGAN; CycleGAN: four networks
         kind = PairedImageDataModule if variant == "pix2pix" else UnpairedImageDataModule
         data = kind(str(write_pairs(tmp_path / "pairs", n=8)), image_size=16, load_size=18, batch_size=2)
+    if variant == "stargan":  # G twice in one step (translation and reconstruction) through its DDP wrapper
+        data = DigitsInDomains(batch_size=2, limit=64)
     initial = parameters_of(model)
     t = trainer(
         tmp_path,

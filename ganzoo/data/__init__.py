@@ -1,4 +1,5 @@
-"""LightningDataModules: toy 2D mixtures, embedded digits, torchvision datasets, any image folder."""
+"""LightningDataModules: toy 2D mixtures, embedded digits, torchvision datasets, any image folder, paired and
+unpaired translation data, multi-domain digits and CelebA."""
 
 from ganzoo.data.base import DATA_ENV, GANDataModule, default_data_dir
 from ganzoo.data.images import (
@@ -9,6 +10,8 @@ from ganzoo.data.images import (
     MNISTDataModule,
     StackedMNISTDataModule,
 )
+from ganzoo.data.celeba import CelebADataModule
+from ganzoo.data.domains import MNISTDomainsDataModule
 from ganzoo.data.paired import PairedImageDataModule, UnpairedImageDataModule
 from ganzoo.data.toy2d import GaussianMixture2D, Toy2DDataModule
 
@@ -16,6 +19,7 @@ __all__ = [
     "PairedImageDataModule",
     "UnpairedImageDataModule",
     "CIFAR10DataModule",
+    "CelebADataModule",
     "DATA_ENV",
     "DigitsDataModule",
     "FashionMNISTDataModule",
@@ -23,6 +27,7 @@ __all__ = [
     "GaussianMixture2D",
     "ImageFolderDataModule",
     "MNISTDataModule",
+    "MNISTDomainsDataModule",
     "StackedMNISTDataModule",
     "Toy2DDataModule",
     "default_data_dir",

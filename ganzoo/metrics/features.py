@@ -29,7 +29,9 @@ from torch import Tensor, nn
 
 from ganzoo.checkpoints import file_sha256, load_checkpoint, load_file
 
-SHIPPED_CLASSIFIERS = {"mnist-cnn": "mnist-cnn.pt", "fashion-mnist-cnn": "fashion-mnist-cnn.pt"}
+SHIPPED_CLASSIFIERS = {
+    name: f"{name}.pt" for name in ("mnist-cnn", "fashion-mnist-cnn", "mnist-domains-cnn", "mnist-domains-digits-cnn")
+}
 
 
 def to_uint8(images: Tensor) -> Tensor:

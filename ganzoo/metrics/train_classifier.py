@@ -2,6 +2,8 @@
 
     python -m ganzoo.metrics.train_classifier --dataset mnist --data_dir ../shared/data
     python -m ganzoo.metrics.train_classifier --dataset fashion-mnist --data_dir ../shared/data
+    python -m ganzoo.metrics.train_classifier --dataset mnist-domains --data_dir ../shared/data
+    python -m ganzoo.metrics.train_classifier --dataset mnist-domains-digits --data_dir ../shared/data
     python -m ganzoo.metrics.train_classifier --dataset folder --data_dir PATH --out my-cnn.pt
 
 MNIST and Fashion-MNIST use their train/test splits (torchvision layout under ``data_dir``); an image
@@ -26,12 +28,23 @@ from ganzoo.atomic import atomic_save
 from ganzoo.metrics.features import DomainClassifier, shipped_weights_path
 
 DATASETS = {"mnist": "MNISTDataModule", "fashion-mnist": "FashionMNISTDataModule"}
+# MNIST in StarGAN's six domains (ganzoo.data.domains): one classifier of the domain, one of the digit
+DOMAIN_DATASETS = {"mnist-domains": "domains", "mnist-domains-digits": "digits"}
 
 
 def load_split(dataset: str, data_dir: str, image_size: int, seed: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """uint8 train images, train labels, test images, test labels."""
     import ganzoo.data as data
 
+    if dataset in DOMAIN_DATASETS:
+        from ganzoo.data.domains import MNISTDomainsDataModule
+
+        splits = [MNISTDomainsDataModule(data_dir, download=False, train=train) for train in (True, False)]
+        labelled = []
+        for split in splits:
+            images, domains = split.load()
+            labelled += [images, domains if DOMAIN_DATASETS[dataset] == "domains" else split.digits]
+        return tuple(labelled)  # type: ignore[return-value]
     if dataset in DATASETS:
         cls = getattr(data, DATASETS[dataset])
         train = cls(data_dir=data_dir, image_size=image_size, download=False)
@@ -108,7 +121,7 @@ def train(args: argparse.Namespace) -> dict[str, object]:
 
 def main(argv: list[str] | None = None) -> dict[str, object]:
     parser = argparse.ArgumentParser(prog="python -m ganzoo.metrics.train_classifier", description=__doc__.split("\n")[0])
-    parser.add_argument("--dataset", choices=[*DATASETS, "folder"], required=True)
+    parser.add_argument("--dataset", choices=[*DATASETS, *DOMAIN_DATASETS, "folder"], required=True)
     parser.add_argument("--data_dir", required=True, help="torchvision root (mnist, fashion-mnist) or an image folder")
     parser.add_argument("--out", default=None, help="where to save (default: the shipped weights of ganzoo)")
     parser.add_argument("--image_size", type=int, default=28)

@@ -18,6 +18,7 @@ from ganzoo.models.infogan import InfoGAN
 from ganzoo.models.lsgan import LSGAN
 from ganzoo.models.pix2pix import Pix2Pix
 from ganzoo.models.sngan import SNGAN
+from ganzoo.models.stargan import StarGAN
 from ganzoo.models.unrolled import UnrolledGAN
 from ganzoo.models.wgan import WGAN
 from ganzoo.models.wgan_gp import WGANGP
@@ -38,9 +39,10 @@ MODELS: dict[str, type[GenerativeModule]] = {
     "infogan": InfoGAN,
     "pix2pix": Pix2Pix,
     "cyclegan": CycleGAN,
+    "stargan": StarGAN,
 }
 
 __all__ = [
-    "ACGAN", "BEGAN", "CGAN", "CycleGAN", "DCGAN", "InfoGAN", "DRAGAN", "GAN", "LSGAN", "MODELS", "Pix2Pix", "SNGAN", "WGAN", "WGANGP",
+    "ACGAN", "BEGAN", "CGAN", "CycleGAN", "DCGAN", "InfoGAN", "DRAGAN", "GAN", "LSGAN", "MODELS", "Pix2Pix", "SNGAN", "StarGAN", "WGAN", "WGANGP",
     "AdversarialModule", "GANModule", "GenerativeModule", "UnrolledGAN",
 ]  # fmt: skip

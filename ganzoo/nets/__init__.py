@@ -16,10 +16,13 @@ from ganzoo.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from ganzoo.nets.minibatch import MinibatchDiscrimination
 from ganzoo.nets.mlp import MLPDiscriminator, MLPGenerator
 from ganzoo.nets.translation import PatchDiscriminator, ResNetTranslator, UNetGenerator
+from ganzoo.nets.stargan import StarGANDiscriminator, StarGANGenerator
 from ganzoo.nets.sngan import ResNetDiscriminator, ResNetGenerator, SNGANDiscriminator, SNGANGenerator
 
 __all__ = [
     "PatchDiscriminator",
+    "StarGANDiscriminator",
+    "StarGANGenerator",
     "ResNetTranslator",
     "UNetGenerator",
     "AuxiliaryClassifierDiscriminator",

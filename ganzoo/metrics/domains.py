@@ -1,0 +1,68 @@
+"""StarGAN's three figures on the offline digit domains (``ganzoo.data.domains``), scored by classifiers ganzoo
+trains and ships (``python -m ganzoo.metrics.train_classifier --dataset mnist-domains[-digits]``):
+
+* **target-domain accuracy**: the domain classifier (``mnist-domains-cnn``) names the requested domain;
+* **digits kept**: the digit classifier (``mnist-domains-digits-cnn``) reads the source's digit in the translation;
+* **reconstruction L1**: mean |x − G(G(x, c), c')| in [0, 1] pixel units (translated back to the source domain).
+
+Every test image is translated into every domain other than its own. The classifiers' accuracies on the real test
+images are the ceilings; the identity mapping (the source returned unchanged) is the floor of the first figure.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from ganzoo.metrics.features import load_domain_classifier, to_uint8
+
+DOMAIN_CLASSIFIER, DIGIT_CLASSIFIER = "mnist-domains-cnn", "mnist-domains-digits-cnn"
+
+
+@torch.no_grad()
+def predict(classifier: Any, images: Tensor, batch_size: int = 500) -> Tensor:
+    """The classifier's classes for uint8 images (or [-1, 1] floats), in batches."""
+    return torch.cat([classifier.logits(to_uint8(images[i : i + batch_size])).argmax(1).cpu()
+                      for i in range(0, len(images), batch_size)])  # fmt: skip
+
+
+def evaluate_domain_translation(
+    model: Any,
+    images: Tensor,
+    domains: Tensor,
+    digits: Tensor,
+    domain_classifier: Any = DOMAIN_CLASSIFIER,
+    digit_classifier: Any = DIGIT_CLASSIFIER,
+    batch_size: int = 250,
+    averaged: bool = True,
+) -> dict[str, float]:
+    """Target-domain accuracy, digits kept and reconstruction L1 of ``model.translate`` on uint8 test ``images``
+    with their ``domains`` and ``digits``, with the real images' accuracies as ceilings (``averaged``: the averaged
+    generator when there is one)."""
+    if isinstance(domain_classifier, str):
+        domain_classifier = load_domain_classifier(domain_classifier)
+    if isinstance(digit_classifier, str):
+        digit_classifier = load_domain_classifier(digit_classifier)
+    sources = images.float().div(127.5).sub(1)
+    reached = kept = total = 0
+    l1_sum = 0.0
+    for target in range(model.num_domains):
+        chosen = (domains != target).nonzero().flatten()
+        for part in chosen.split(batch_size):
+            outputs = model.translate(sources[part], target, averaged=averaged).float()
+            back = model.translate(outputs, domains[part], averaged=averaged).float().cpu()
+            outputs = outputs.cpu()
+            reached += int((predict(domain_classifier, outputs) == target).sum())
+            kept += int((predict(digit_classifier, outputs) == digits[part]).sum())
+            l1_sum += float((back - sources[part]).abs().mean(dim=(1, 2, 3)).sum()) / 2  # [-1, 1] → [0, 1] units
+            total += len(part)
+    return {
+        "target_domain_accuracy": reached / total,
+        "digits_kept": kept / total,
+        "reconstruction_l1": l1_sum / total,
+        "translations": total,
+        "real_domain_accuracy": float((predict(domain_classifier, images) == domains).float().mean()),
+        "real_digit_accuracy": float((predict(digit_classifier, images) == digits).float().mean()),
+    }

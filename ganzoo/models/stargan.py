@@ -1,0 +1,254 @@
+"""StarGAN (Choi et al. 2018, "StarGAN: Unified Generative Adversarial Networks for Multi-Domain Image-to-Image
+Translation").
+
+One generator G(x, c) translates an image x of domain c' into any target domain c; a discriminator gives a patch
+map of critic values D_src(x) and domain logits D_cls(x). With target domains drawn by shuffling the batch's own
+labels (the authors' code), and x̂ between real and translated images (WGAN-GP):
+
+    D minimises  −E[D_src(x)] + E[D_src(G(x, c))] + λ_gp E[(‖∇D_src(x̂)‖₂ − 1)²] + λ_cls L_cls(D_cls(x), c')
+    G minimises  −E[D_src(G(x, c))] + λ_cls L_cls(D_cls(G(x, c)), c) + λ_rec E|x − G(G(x, c), c')|
+
+λ_gp = 10, λ_cls = 1, λ_rec = 10, n_critic = 5, Adam(1e-4, β = (0.5, 0.999)). Not in the paper, ``lambda_identity``
+adds λ_id E|G(x, c') − x| to G's loss (translating into the image's own domain changes nothing: CycleGAN's
+identity term, Taigman et al. 2017): on the offline digit domains the paper's losses alone let G swap digits (an
+involution, 1 ↔ 8, that reconstruction cannot see; see configs/stargan/README.md). L_cls is the cross-entropy of the
+domain (one label per image: RaFD, the offline digit domains) or, for binary attributes (CelebA), the binary
+cross-entropy summed over attributes. ``translate(x, domains)`` runs G; domains by index, name or code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
+from torch import Tensor, nn
+
+from ganzoo import losses
+from ganzoo.batch import Batch
+from ganzoo.models.adversarial import AdversarialModule
+from ganzoo.models.generative import eval_mode, fmt_shape, network_device
+from ganzoo.models.hparams import adam, save_rebuildable_hyperparameters
+from ganzoo.regularizers import GradientPenalty, check_per_sample_critic
+
+
+def domain_loss(logits: Tensor, labels: Tensor) -> Tensor:
+    """L_cls: cross-entropy for one domain per image (int labels), or the binary cross-entropy summed over
+    attributes and averaged over images (float 0/1 labels, the authors' CelebA loss)."""
+    if labels.is_floating_point():
+        return F.binary_cross_entropy_with_logits(logits, labels, reduction="sum") / len(logits)
+    return F.cross_entropy(logits, labels)
+
+
+class StarGAN(AdversarialModule):
+    """Multi-domain translation with one generator conditioned on the target domain.
+
+    Args:
+        generator: G(x, code) (``ganzoo.nets.StarGANGenerator``).
+        discriminator: D(x) → (patch critic values, domain logits) (``ganzoo.nets.StarGANDiscriminator``).
+        lambda_cls, lambda_rec, gp_weight: λ_cls (1), λ_rec (10) and λ_gp (10).
+        lambda_identity: λ_id of the identity term (0: the paper).
+        n_critic: discriminator updates per generator update, each on its own real minibatch (5).
+        g_optimizer, d_optimizer, g_lr_scheduler, d_lr_scheduler: as for every GAN (the paper: Adam(1e-4,
+            β = (0.5, 0.999)), then ``ganzoo.schedules.LinearDecay``).
+    """
+
+    def __init__(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        lambda_cls: float = 1.0,
+        lambda_rec: float = 10.0,
+        gp_weight: float = 10.0,
+        lambda_identity: float = 0.0,
+        n_critic: int = 5,
+        g_optimizer: OptimizerCallable | None = None,
+        d_optimizer: OptimizerCallable | None = None,
+        g_lr_scheduler: LRSchedulerCallable | None = None,
+        d_lr_scheduler: LRSchedulerCallable | None = None,
+        gradient_clip_val: float | None = None,
+    ):
+        super().__init__(
+            optimizers={"generator": g_optimizer or adam(1e-4), "discriminator": d_optimizer or adam(1e-4)},
+            lr_schedulers={"generator": g_lr_scheduler, "discriminator": d_lr_scheduler},
+            gradient_clip_val=gradient_clip_val,
+        )
+        if min(lambda_cls, lambda_rec, gp_weight, lambda_identity) < 0:
+            raise ValueError(f"lambda_cls, lambda_rec, gp_weight and lambda_identity must be ≥ 0, got {lambda_cls}, "
+                             f"{lambda_rec}, {gp_weight}, {lambda_identity}")  # fmt: skip
+        if n_critic < 1:
+            raise ValueError(f"n_critic must be at least 1, got {n_critic}")
+        g_domains, d_domains = (getattr(net, "num_domains", None) for net in (generator, discriminator))
+        if not g_domains or g_domains != d_domains:
+            raise ValueError(
+                f"the generator has {g_domains} domains and the discriminator {d_domains}: use StarGAN networks "
+                "with the same num_domains"
+            )
+        self.penalty = GradientPenalty(gp_weight)
+        check_per_sample_critic(discriminator, [self.penalty], "StarGAN")
+        self.generator, self.discriminator = generator, discriminator
+        self.num_domains, self.n_critic = int(g_domains), n_critic
+        self.lambda_cls, self.lambda_rec, self.gp_weight = lambda_cls, lambda_rec, gp_weight
+        self.lambda_identity = lambda_identity
+        save_rebuildable_hyperparameters(self)
+
+    #: the training data's domains: {"names": [...], "multi_label": bool, "data": how to rebuild its test split},
+    #: kept in checkpoints for ``ganzoo translate --target-domain NAME`` and ``ganzoo evaluate``
+    domains: dict[str, Any] | None = None
+
+    # ----------------------------------------------------------------- domains
+    def domain_code(self, labels: Tensor) -> Tensor:
+        """Labels as G's code: a one-hot row per domain index, or the 0/1 attribute rows themselves."""
+        if labels.is_floating_point():
+            if labels.shape[1:] != (self.num_domains,):
+                raise ValueError(f"attribute labels must be (N, {self.num_domains}), got {tuple(labels.shape)}")
+            return labels
+        if labels.ndim != 1 or (len(labels) and (int(labels.min()) < 0 or int(labels.max()) >= self.num_domains)):
+            raise ValueError(f"domain labels must be one index in [0, {self.num_domains - 1}] per image")
+        return F.one_hot(labels.long(), self.num_domains).float()
+
+    def parse_domains(self, domains: Any, n: int) -> Tensor:
+        """Target domains for ``n`` images: a name, an index, one per image, or (attributes) code rows."""
+        names = list((self.domains or {}).get("names") or [])
+        if isinstance(domains, str):
+            if domains not in names:
+                raise ValueError(f"unknown domain {domains!r}; this model knows {names or 'no names'}")
+            domains = names.index(domains)
+        labels = torch.as_tensor(domains)
+        if labels.is_floating_point():
+            labels = labels.expand(n, -1) if labels.ndim == 1 else labels
+        elif labels.ndim == 0:
+            labels = labels.expand(n)
+        if len(labels) != n:
+            raise ValueError(f"give one target domain for all {n} images or one per image, got {len(labels)}")
+        return labels.to(self.device)
+
+    # ----------------------------------------------------------------- translating
+    def translate(self, x: Tensor, domains: Any, dropout: bool | None = None, averaged: bool = True) -> Tensor:
+        """G(x, c) for images in [-1, 1] without gradients; ``domains`` as ``parse_domains`` reads them
+        (``dropout`` is accepted for the translation models' common interface: StarGAN has none)."""
+        code = self.domain_code(self.parse_domains(domains, len(x)))
+        generator = self.sampling_generator(averaged)
+        with torch.no_grad(), eval_mode(generator):
+            return generator(x.to(self.device), code)
+
+    def sample_latent(self, n: int, generator: torch.Generator | None = None, labels: Any = None) -> Any:
+        raise ValueError("StarGAN translates images rather than sampling noise: call translate(x, domains)")
+
+    def grid_latent(self, n: int, generator: torch.Generator | None = None) -> tuple[dict[str, Tensor], int]:
+        """One test image of each domain (a DataModule with ``test_domains``): a row each."""
+        datamodule = self.trainer.datamodule
+        if not hasattr(datamodule, "test_domains"):
+            raise ValueError("StarGAN's sample grid needs a multi-domain DataModule (e.g. MNISTDomainsDataModule)")
+        images, labels = datamodule.test_domains()
+        return {"images": images[:n], "labels": labels[:n]}, self.num_domains + 1
+
+    def grid_images(self, latent: Any, averaged: bool = True) -> Tensor:
+        """Each row: the source, then its translation into every domain (attributes: each one flipped)."""
+        images, labels = latent["images"], latent["labels"]
+        columns = [images.cpu()]
+        for d in range(self.num_domains):
+            if labels.is_floating_point():
+                target = labels.clone()
+                target[:, d] = 1 - target[:, d]
+            else:
+                target = torch.full_like(labels, d)
+            columns.append(self.translate(images, target, averaged=averaged).float().cpu())
+        return torch.stack(columns, dim=1).flatten(0, 1)
+
+    # ----------------------------------------------------------------- losses
+    def target_labels(self, labels: Tensor) -> Tensor:
+        """Target domains: the batch's labels in a random order (the authors' code)."""
+        return labels[torch.randperm(len(labels), device=labels.device)]
+
+    def discriminator_loss(self, real: Batch, fake: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        discriminator = self.network("discriminator")
+        real_scores, real_logits = discriminator(real.images)
+        fake_scores = discriminator(fake.detach())[0]
+        adversarial = losses.wasserstein_critic_loss(real_scores, fake_scores)
+        classification = domain_loss(real_logits, real.labels)
+        penalty = self.penalty.penalty(lambda x: discriminator(x)[0], real.images, fake)
+        total = adversarial + self.gp_weight * penalty + self.lambda_cls * classification
+        return total, {"d_adversarial": adversarial, "d_domain": classification, "gradient_penalty": penalty}
+
+    def generator_loss(self, real: Batch, target: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        generator = self.network("generator")
+        fake = generator(real.images, self.domain_code(target))
+        fake_scores, fake_logits = self.network("discriminator")(fake)
+        adversarial = losses.wasserstein_generator_loss(fake_scores)
+        classification = domain_loss(fake_logits, target)
+        own_domain = self.domain_code(real.labels)
+        reconstruction = (generator(fake, own_domain) - real.images).abs().mean()
+        total = adversarial + self.lambda_cls * classification + self.lambda_rec * reconstruction
+        parts = {"g_adversarial": adversarial, "g_domain": classification, "reconstruction": reconstruction}
+        if self.lambda_identity > 0:
+            parts["identity"] = (generator(real.images, own_domain) - real.images).abs().mean()
+            total = total + self.lambda_identity * parts["identity"]
+        return total, parts
+
+    def real_batches(self, batch: Any) -> list[Batch]:
+        batch = Batch.from_loader(batch)
+        if batch.labels is None:
+            raise ValueError("StarGAN needs each image's domain: use a multi-domain DataModule (labels in the batches)")
+        if len(batch) % self.n_critic:
+            raise ValueError(f"A batch of {len(batch)} does not split into n_critic={self.n_critic} equal minibatches")
+        return batch.chunk(self.n_critic)
+
+    def training_step(self, batch: Any, batch_idx: int) -> None:
+        g_opt, d_opt = self.optimizer("generator"), self.optimizer("discriminator")
+        real_batches = self.real_batches(batch)
+        for real in real_batches:
+            with self.training_network("discriminator", d_opt):
+                with torch.no_grad():
+                    fake = self.generator(real.images, self.domain_code(self.target_labels(real.labels)))
+                d_loss, d_parts = self.discriminator_loss(real, fake)
+                self.update(d_opt, d_loss, "discriminator")
+        real = real_batches[-1]
+        with self.training_network("generator", g_opt):
+            g_loss, g_parts = self.generator_loss(real, self.target_labels(real.labels))
+            self.update(g_opt, g_loss, "generator")
+        self.step_lr_schedulers()
+        self.log_step(d_loss=d_loss, g_loss=g_loss, reconstruction=g_parts.pop("reconstruction"))
+        self.log_dict({name: value.detach() for name, value in {**d_parts, **g_parts}.items()})
+
+    # ----------------------------------------------------------------- the data's domains
+    def setup(self, stage: str) -> None:
+        super().setup(stage)
+        datamodule = getattr(self._trainer, "datamodule", None) if self._trainer is not None else None
+        if datamodule is not None and hasattr(datamodule, "domain_names"):
+            spec = datamodule.domain_spec() if hasattr(datamodule, "domain_spec") else None
+            self.domains = {"names": list(datamodule.domain_names), "data": spec,
+                            "multi_label": bool(getattr(datamodule, "multi_label", False))}  # fmt: skip
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_save_checkpoint(checkpoint)
+        checkpoint["ganzoo"]["domains"] = self.domains
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_load_checkpoint(checkpoint)
+        self.domains = (checkpoint.get("ganzoo") or {}).get("domains") or self.domains
+
+    def check_data_classes(self, num_classes: int | None) -> None:
+        if num_classes != self.num_domains:
+            raise ValueError(
+                f"The data have {num_classes} domains but StarGAN's networks were built for {self.num_domains}: "
+                f"set num_domains: {num_classes} in the generator and the discriminator."
+            )
+
+    def check_data_shape(self, data_shape: tuple[int, ...]) -> None:
+        """G must turn data-shaped images into data-shaped images, and D take them."""
+        device = network_device(self.generator)
+        probe = torch.zeros(2, *data_shape, device=device)
+        code = torch.zeros(2, self.num_domains, device=device)
+        try:
+            with torch.no_grad(), eval_mode(self.generator, self.discriminator):
+                made = tuple(self.generator(probe, code).shape[1:])
+                self.discriminator(probe.to(network_device(self.discriminator)))
+        except RuntimeError as err:
+            raise ValueError(
+                f"StarGAN's networks do not accept the data's shape {fmt_shape(data_shape)}: set their image_size/"
+                f"channels to match. ({str(err).splitlines()[0]})"
+            ) from None
+        if made != tuple(data_shape):
+            raise ValueError(f"The data are {fmt_shape(data_shape)} but the generator makes {fmt_shape(made)}")
