@@ -62,6 +62,9 @@ def evaluate_command(argv: list[str]) -> dict[str, Any]:
     parser.add_argument("--no_cache", action="store_true", help="recompute real statistics and do not store them")
     parser.add_argument("--out", default=None, help="write the scores as JSON here")
     parser.add_argument("--raw", action="store_true", help="score the raw generator, not its average")
+    parser.add_argument("--fcn", default=None,
+                        help="facades labels → photo models: the FCN-score's segmentation network (default: the "
+                        "shipped one; a .pt from python -m ganzoo.metrics.fcn_score; off: skip)")  # fmt: skip
     args = parser.parse_args(argv)
     if args.num_samples < 2:
         parser.error(f"--num_samples must be at least 2, got {args.num_samples}")
@@ -87,7 +90,8 @@ def evaluate_command(argv: list[str]) -> dict[str, Any]:
 
 
 def evaluate_translation_model(model: Any, args: argparse.Namespace, parser: CommandParser) -> dict[str, Any]:
-    """A translation model on the paired ``--split`` of the dataset folder ``--data``: L1, PSNR, SSIM."""
+    """A translation model on the paired ``--split`` of the dataset folder ``--data``: L1, PSNR, SSIM; a facades
+    labels → photo model also the FCN-score (``ganzoo.metrics.fcn_score``)."""
     from ganzoo.data.base import to_unit_range
     from ganzoo.data.paired import PairedImageDataModule
     from ganzoo.metrics.paired import evaluate_translation
@@ -99,7 +103,12 @@ def evaluate_translation_model(model: Any, args: argparse.Namespace, parser: Com
         data = PairedImageDataModule(args.data, image_size=model.generator.image_size, **naming)
         sources, targets = data.read_split(args.split or "test", data.image_size)
         model = model.to(_device(args.device))
-        return evaluate_translation(model, to_unit_range(sources), to_unit_range(targets), seed=args.seed)
+        result = evaluate_translation(model, to_unit_range(sources), to_unit_range(targets), seed=args.seed)
+        if (data.source, data.target) == ("labels", "photo") and args.fcn != "off":
+            from ganzoo.metrics.fcn_score import evaluate_facades, load_segmenter
+
+            result.update(evaluate_facades(model, sources, targets, load_segmenter(args.fcn), seed=args.seed))
+        return result
     except (ValueError, OSError, RuntimeError) as err:
         parser.fail(err)
 

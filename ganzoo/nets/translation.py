@@ -44,6 +44,8 @@ class UNetGenerator(nn.Module):
         base_channels: width of the first layer (64 in the paper); deeper layers double it, up to 8×.
         norm: ``batch`` (the paper) or ``instance``.
         dropout: the rate in the first three decoder layers (the paper's noise: 0.5); 0 turns it off.
+        tanh: end in tanh (images in [-1, 1]); ``False`` leaves the last layer's outputs as they are (logits:
+            the FCN-score's segmentation network).
     """
 
     def __init__(
@@ -54,6 +56,7 @@ class UNetGenerator(nn.Module):
         base_channels: int = 64,
         norm: str = "batch",
         dropout: float = 0.5,
+        tanh: bool = True,
     ):
         super().__init__()
         levels = int(round(math.log2(image_size)))
@@ -61,7 +64,7 @@ class UNetGenerator(nn.Module):
             raise ValueError(f"UNetGenerator needs a power-of-2 image_size ≥ 8, got {image_size}")
         _norm(norm, 1)  # validates the name
         self.image_size, self.in_channels, self.out_channels = image_size, in_channels, out_channels
-        self.base_channels, self.norm, self.dropout = base_channels, norm, dropout
+        self.base_channels, self.norm, self.dropout, self.tanh = base_channels, norm, dropout, tanh
         widths = [base_channels * 2 ** min(i, 3) for i in range(levels)]
         self.down = nn.ModuleList()
         for i, width in enumerate(widths):
@@ -76,7 +79,7 @@ class UNetGenerator(nn.Module):
             outputs = widths[i - 1] if i else out_channels
             layers = [nn.ReLU(), nn.ConvTranspose2d(inputs, outputs, 4, 2, 1, bias=i == 0)]
             if i == 0:
-                layers.append(nn.Tanh())
+                layers += [nn.Tanh()] if tanh else []
             else:
                 layers.append(_norm(norm, outputs))
                 layers += [nn.Dropout(dropout)] if j < 3 and dropout > 0 else []
