@@ -7,7 +7,8 @@
 
 Runs ``python -m ganzoo fit --config <config>`` (with ``--trainer.max_steps`` when given), times it,
 scores the final checkpoint's averaged generator *and* its raw generator at the same generator step
-(the EMA comparison; StarGAN: its three figures on 2,000 test digits, ``ganzoo.metrics.domains``), strips it to the generator and config (``ganzoo.zoo.strip_for_shipping``), and
+(the EMA comparison; StarGAN: its three figures on 2,000 test digits, ``ganzoo.metrics.domains``), strips it to
+the generator and config (``ganzoo.zoo.strip_for_shipping``), and
 writes it into ``ganzoo/pretrained`` with its model card: the exact command, steps, wall time,
 hardware, scores. Prints the card.
 """
@@ -55,12 +56,9 @@ DOMAIN_FIGURES = ("target_domain_accuracy", "digits_kept", "reconstruction_l1")
 
 def domain_scores(model, data_dir: str | None, num_samples: int, averaged: bool) -> dict:  # noqa: ANN001
     """StarGAN's three figures on the first ``num_samples`` test digits of the domains it was trained on."""
-    from ganzoo.checkpoints import import_class
-    from ganzoo.metrics.domains import evaluate_domain_translation
+    from ganzoo.metrics.domains import evaluate_trained_domains
 
-    spec = model.domains["data"]
-    data = import_class(spec["class_path"])(data_dir, **spec["init_args"], download=False)
-    return evaluate_domain_translation(model, *data.test_set(num_samples), averaged=averaged)
+    return evaluate_trained_domains(model, data_dir, num_samples, averaged=averaged)
 
 
 def hardware() -> str:
@@ -109,7 +107,8 @@ def main() -> None:
                         help="register the run a --keep folder holds (its last.ckpt and scores.json) instead of training")
     args = parser.parse_args()
     entry = ENTRIES[args.name]
-    options = {"data": entry["data"], "data_dir": args.data_dir, "num_samples": entry.get("num_samples", args.num_samples)}
+    samples = entry.get("num_samples", args.num_samples)
+    options = {"data": entry["data"], "data_dir": args.data_dir, "num_samples": samples}
     if entry.get("metrics") == "domains":
         options["metrics"] = "domains"
     elif entry["features"]:

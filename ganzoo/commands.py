@@ -62,9 +62,9 @@ def evaluate_command(argv: list[str]) -> dict[str, Any]:
     parser.add_argument("--no_cache", action="store_true", help="recompute real statistics and do not store them")
     parser.add_argument("--out", default=None, help="write the scores as JSON here")
     parser.add_argument("--raw", action="store_true", help="score the raw generator, not its average")
-    parser.add_argument("--fcn", default=None,
-                        help="facades labels → photo models: the FCN-score's segmentation network (default: the "
-                        "shipped one; a .pt from python -m ganzoo.metrics.fcn_score; off: skip)")  # fmt: skip
+    parser.add_argument("--fcn", default="auto",
+                        help="the FCN-score of a labels → photo model: auto (on a folder named facades), on, off, or "
+                        "a segmentation network (.pt) from python -m ganzoo.metrics.fcn_score")  # fmt: skip
     args = parser.parse_args(argv)
     if args.num_samples < 2:
         parser.error(f"--num_samples must be at least 2, got {args.num_samples}")
@@ -104,10 +104,13 @@ def evaluate_translation_model(model: Any, args: argparse.Namespace, parser: Com
         sources, targets = data.read_split(args.split or "test", data.image_size)
         model = model.to(_device(args.device))
         result = evaluate_translation(model, to_unit_range(sources), to_unit_range(targets), seed=args.seed)
-        if (data.source, data.target) == ("labels", "photo") and args.fcn != "off":
+        facades = (data.source, data.target) == ("labels", "photo") and "facades" in data.data_dir.name.lower()
+        if args.fcn not in ("off", "auto") or (args.fcn == "auto" and facades):
             from ganzoo.metrics.fcn_score import evaluate_facades, load_segmenter
 
-            result.update(evaluate_facades(model, sources, targets, load_segmenter(args.fcn), seed=args.seed))
+            segmenter = load_segmenter(None if args.fcn in ("auto", "on") else args.fcn)
+            full_labels = data.read_split(args.split or "test", 256)[0]  # classes read before any resizing
+            result.update(evaluate_facades(model, sources, targets, segmenter, full_labels, seed=args.seed))
         return result
     except (ValueError, OSError, RuntimeError) as err:
         parser.fail(err)
@@ -116,20 +119,12 @@ def evaluate_translation_model(model: Any, args: argparse.Namespace, parser: Com
 def evaluate_domain_model(model: Any, args: argparse.Namespace, parser: CommandParser) -> dict[str, Any]:
     """A multi-domain model (StarGAN) on the first ``--num_samples`` test images of its training domains:
     target-domain accuracy, digits kept, reconstruction L1 (``ganzoo.metrics.domains``)."""
-    from ganzoo.metrics.domains import evaluate_domain_translation
-    from ganzoo.checkpoints import import_class
+    from ganzoo.metrics.domains import evaluate_trained_domains
 
-    spec = (model.domains or {}).get("data")
-    if not spec:
-        parser.fail(ValueError("this model's checkpoint does not say which domains it was trained on: only StarGAN "
-                               "models trained on ganzoo.data.MNISTDomainsDataModule can be scored here"))  # fmt: skip
     try:
-        data = import_class(spec["class_path"])(args.data_dir or args.data, **spec["init_args"], download=False)
-        images, domains, digits = data.test_set(args.num_samples)
         model = model.to(_device(args.device))
-        return evaluate_domain_translation(
-            model, images, domains, digits, batch_size=args.batch_size, averaged=not args.raw
-        )
+        data_dir = args.data_dir or args.data
+        return evaluate_trained_domains(model, data_dir, args.num_samples, args.batch_size, not args.raw)
     except (ValueError, OSError, RuntimeError, KeyError) as err:
         parser.fail(err)
 

@@ -29,10 +29,13 @@ def input_files(spec: str) -> list[Path]:
 
 
 def target_domain(model: Any, name: str | None) -> str | int:
-    """``--target-domain``: a domain name the model knows, or an index."""
+    """``--target-domain``: a domain name the model knows, or an index; for attribute domains (CelebA) the names
+    of the attributes to set, comma-separated (the others are cleared)."""
     names = list((model.domains or {}).get("names") or [])
     if name is None:
         raise ValueError(f"--target-domain is needed: one of {names or list(range(model.num_domains))}")
+    if (model.domains or {}).get("multi_label"):
+        return name  # StarGAN.parse_domains reads "Blond_Hair,Male"
     if name in names:
         return name
     if name.isdigit() and int(name) < model.num_domains:
@@ -70,11 +73,16 @@ def translate_command(argv: list[str]) -> list[Path]:
             raise ValueError(f"{type(model).__name__} does not translate images: use ganzoo sample")
         files = input_files(args.input)
         extra: dict[str, Any] = {}
+        crop = None
         if hasattr(model, "num_domains"):  # StarGAN
+            for option, given in (("--pairs", args.pairs), ("--into", args.into), ("--dropout", args.dropout)):
+                if given:
+                    raise ValueError(f"{option} is for pix2pix and CycleGAN; StarGAN takes --target-domain")
             extra["domains"] = target_domain(model, args.target_domain)
+            crop = (((model.domains or {}).get("data") or {}).get("init_args") or {}).get("crop_size")  # CelebA
         elif args.target_domain is not None:
             raise ValueError(f"--target-domain is for multi-domain models (StarGAN), not {type(model).__name__}")
-        pairs: dict[str, Any] = dict(getattr(model, "pairs", None) or {"channels": model.generator.channels})
+        pairs: dict[str, Any] = dict(getattr(model, "pairs", None) or {})
         inverse = args.into is not None and args.into == pairs.get("source")
         if args.into is not None and args.into not in (pairs.get("source"), pairs.get("target")):
             raise ValueError(f"--into {args.into}: this model translates between {pairs.get('source')!r} and "
@@ -83,7 +91,8 @@ def translate_command(argv: list[str]) -> list[Path]:
             raise ValueError(f"{type(model).__name__} translates one way only, into {pairs.get('target')!r}")
         if inverse and args.pairs:
             raise ValueError("--pairs writes triptychs of the training direction; drop it with --into the source")
-        channels, size = pairs.get("channels", 3), model.generator.image_size
+        channels = pairs.get("channels", getattr(model.generator, "channels", 3))
+        size = model.generator.image_size
         sources, targets = [], []
         for path in files:
             image = read_image(path, channels)
@@ -94,6 +103,10 @@ def translate_command(argv: list[str]) -> list[Path]:
                          (("left", "photo"), ("right", "labels"), ("source", "labels"), ("target", "photo"))]  # fmt: skip
                 image, target = split_pair(image, *names)
                 targets.append(to_unit_range(resize_image(target, size)))
+            if crop:  # as the training data: a centre crop, then the resize
+                from torchvision.transforms.v2.functional import center_crop
+
+                image = center_crop(image, [crop, crop])
             sources.append(to_unit_range(resize_image(image, size)))
     except (ValueError, OSError, RuntimeError) as err:
         parser.fail(err)

@@ -39,7 +39,8 @@ def data_overrides(config: str, tmp_path: Path) -> list[str]:
             write_celeba(tmp_path, n=48)
             return ["--data.init_args.data_dir", str(tmp_path), "--data.init_args.num_workers", "0"]
         mnist = str(shared_dataset("MNIST").parent)
-        return ["--data.init_args.data_dir", mnist, "--data.init_args.download", "false", "--data.init_args.limit", "400"]
+        return ["--data.init_args.data_dir", mnist, "--data.init_args.download", "false",
+                "--data.init_args.limit", "400"]
     if "mnist" in config and "fashion" not in config:
         return ["--data.init_args.data_dir", str(shared_dataset("MNIST").parent), "--data.init_args.download", "false"]
     if "fashion_mnist" in config:

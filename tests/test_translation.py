@@ -190,11 +190,11 @@ def test_evaluate_and_translate_commands_on_a_trained_model(tmp_path, capsys):
     checkpoints = ModelCheckpoint(dirpath=tmp_path / "ckpt", filename="{step}")
     trainer(tmp_path, max_steps=3, callbacks=[checkpoints], enable_checkpointing=True).fit(tiny_pix2pix(), data)
     ckpt = str(tmp_path / "ckpt" / "step=3.ckpt")
-    scores = main(["evaluate", "--ckpt", ckpt, "--data", str(folder), "--out", str(tmp_path / "scores.json")])
+    scores = main(["evaluate", "--ckpt", ckpt, "--data", str(folder), "--out", str(tmp_path / "scores.json"), "--fcn", "on"])
     sources, targets = data.test_pairs()
     assert scores["pairs"] == 8 and scores["identity_l1"] == pytest.approx(paired_scores(sources, targets)["l1"])
     assert {"l1_dropout_on", "psnr_dropout_off", "ssim_dropout_on"} <= set(scores) and "ssim_dropout_off" in capsys.readouterr().out
-    # labels → photo: the FCN-score too (the shipped facades segmenter), with the real photos as its ceiling
+    # labels → photo with --fcn on (auto: on a folder named facades): the FCN-score too, real photos its ceiling
     assert {"fcn_per_pixel_accuracy_dropout_on", "fcn_mean_iou_dropout_off", "real_fcn_per_pixel_accuracy"} <= set(scores)
     written = main(["translate", "--model", ckpt, "--input", str(folder / "test"), "--out", str(tmp_path / "out"), "--pairs"])
     assert len(written) == 8 and Image.open(written[0]).size == (3 * 16, 16)  # source | output | target

@@ -2,7 +2,7 @@
 
 Thickness is changed by grey-scale morphology, as Morpho-MNIST (Castro et al. 2019) thins and thickens MNIST:
 each digit is upsampled 4× (bilinear), eroded with a 5×5 (``thin``) or dilated with a 7×7 (``thick``) max filter
-and area-averaged back to 28 × 28, so strokes lose about 0.5 px or gain about 1.5 px a side (``original``: as
+and area-averaged back to 28 × 28, so strokes lose about 0.5 px or gain about 0.75 px a side (``original``: as
 MNIST draws it). The ink x ∈ [0, 1] is then coloured: the pixel becomes x·rgb on black. A domain is one
 (thickness, colour) pair, named ``thick-red``; every image gets one domain, drawn once from a seeded generator
 (the test split from another seed), so the set is fixed. Batches carry the domain as ``labels``; the digits are
@@ -132,6 +132,9 @@ class MNISTDomainsDataModule(MNISTDataModule):
 
     def test_domains(self) -> tuple[Tensor, Tensor]:
         """Sources for sample grids: one test image of each domain, as [-1, 1] floats, and their domains."""
-        images, domains, _ = self.test_set(200)
+        images, domains, _ = self.test_set(2000)
+        missing = [name for d, name in enumerate(self.domain_names) if not (domains == d).any()]
+        if missing:
+            raise ValueError(f"the test split has no image of the domains {missing}: use fewer domains")
         first = torch.tensor([int((domains == d).nonzero()[0]) for d in range(self.num_classes)])
         return images[first].float().div(127.5).sub(1), domains[first]

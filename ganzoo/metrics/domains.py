@@ -66,3 +66,22 @@ def evaluate_domain_translation(
         "real_domain_accuracy": float((predict(domain_classifier, images) == domains).float().mean()),
         "real_digit_accuracy": float((predict(digit_classifier, images) == digits).float().mean()),
     }
+
+
+def evaluate_trained_domains(
+    model: Any, data_dir: str | None, n: int, batch_size: int = 250, averaged: bool = True
+) -> dict[str, float]:
+    """The three figures on the first ``n`` test digits of the domains ``model`` was trained on (its checkpoint
+    says which), for a model of the six default domains (the shipped classifiers know only those)."""
+    from ganzoo.checkpoints import import_class
+    from ganzoo.data.domains import MNISTDomainsDataModule
+
+    spec = (model.domains or {}).get("data") or {}
+    default_names = MNISTDomainsDataModule().domain_names
+    if not spec or (model.domains or {}).get("names") != default_names:
+        raise ValueError(
+            f"StarGAN models are scored on MNISTDomainsDataModule's default domains {default_names} (the shipped "
+            f"classifiers know those); this one knows {(model.domains or {}).get('names')}"
+        )
+    data = import_class(spec["class_path"])(data_dir, **spec["init_args"], download=False)
+    return evaluate_domain_translation(model, *data.test_set(n), batch_size=batch_size, averaged=averaged)

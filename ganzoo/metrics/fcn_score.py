@@ -9,7 +9,8 @@ random 64-px crops) and random flips:
     python -m ganzoo.metrics.fcn_score --data_dir ../shared/data/facades
 
 Label maps are colour images (a jet palette over CMP's 12 classes, JPEG-compressed); each pixel's class is its
-nearest palette colour. The palette is found once by k-means on the training label maps (started from jet at
+nearest palette colour, read at the label map's full size (a resized map blends neighbouring colours) and then
+resized by nearest class. The palette is found once by k-means on the training label maps (started from jet at
 k/12) and saved with the weights. Scores over all test pixels, from one confusion matrix: per-pixel accuracy,
 per-class accuracy (mean over classes of recall) and mean IoU, as the paper's Table 1.
 """
@@ -92,14 +93,22 @@ def load_segmenter(path: str | Path | None = None) -> FacadesSegmenter:
 
 
 @torch.no_grad()
-def fcn_scores(segmenter: FacadesSegmenter, photos: Tensor, label_maps: Tensor, batch_size: int = 64) -> dict[str, float]:
+def label_classes(label_maps: Tensor, palette: Tensor, size: int) -> Tensor:
+    """Class maps (N, size, size) of label maps: classified at their own size, then resized by nearest class (a
+    resized label map blends neighbouring colours, and a blend of two jet colours is a third class's)."""
+    classes = label_indices(label_maps, palette)
+    if classes.shape[-1] != size:
+        classes = F.interpolate(classes[:, None].float(), size=(size, size), mode="nearest")[:, 0].long()
+    return classes
+
+
+def fcn_scores(
+    segmenter: FacadesSegmenter, photos: Tensor, label_maps: Tensor, batch_size: int = 64
+) -> dict[str, float]:
     """Per-pixel accuracy, per-class accuracy and mean IoU of the segmenter on ``photos`` (N, 3, H, W in [-1, 1])
-    against the classes of ``label_maps`` (the same pixels' label maps), at the segmenter's size."""
-    size = segmenter.image_size
-    if label_maps.shape[-1] != size:
-        label_maps = F.interpolate(label_maps.float(), size=(size, size), mode="nearest")
-        label_maps = label_maps if label_maps.min() < 0 else label_maps.to(torch.uint8)
-    truth = label_indices(label_maps, segmenter.palette.cpu())
+    against the classes of ``label_maps`` (the photos' label maps, best at their full size), at the segmenter's
+    size."""
+    truth = label_classes(label_maps, segmenter.palette.cpu(), segmenter.image_size)
     device = segmenter.palette.device
     predicted = torch.cat([segmenter(photos[i : i + batch_size].float().to(device)).argmax(1).cpu()
                            for i in range(0, len(photos), batch_size)])  # fmt: skip
@@ -107,7 +116,9 @@ def fcn_scores(segmenter: FacadesSegmenter, photos: Tensor, label_maps: Tensor, 
 
 
 def segmentation_scores(predicted: Tensor, truth: Tensor) -> dict[str, float]:
-    """Per-pixel accuracy, per-class accuracy (mean recall over the classes present) and mean IoU of class maps."""
+    """Per-pixel accuracy, per-class accuracy (mean recall over the classes present) and mean IoU of class maps
+    (over the classes present in the truth; a class only ever predicted is left out, where the pix2pix authors'
+    evaluation counts it as 0)."""
     predicted, truth = predicted.flatten().long(), truth.flatten().long()
     k = len(CLASSES)
     confusion = torch.bincount(truth * k + predicted, minlength=k * k).view(k, k).double()
@@ -122,27 +133,30 @@ def segmentation_scores(predicted: Tensor, truth: Tensor) -> dict[str, float]:
 
 
 def evaluate_facades(model: Any, labels: Tensor, photos: Tensor, segmenter: FacadesSegmenter | None = None,
-                     seed: int = 0) -> dict[str, float]:  # fmt: skip
-    """A labels → photo model on facades test pairs (uint8): the FCN-score of its photos (test-time dropout on
-    and off), of the real photos (the ceiling) and of the mean test photo (input-blind); for CycleGAN also its
-    photo → labels translations read as label maps against the true ones (its paper's photo → labels score)."""
+                     full_labels: Tensor | None = None, seed: int = 0) -> dict[str, float]:  # fmt: skip
+    """A labels → photo model on facades test pairs (uint8, the model's size): the FCN-score of its photos
+    (test-time dropout on and off), of the real photos (the ceiling) and of the mean test photo (input-blind); for
+    CycleGAN also its photo → labels translations read as label maps against the true ones (its paper's photo →
+    labels score). ``full_labels``: the same label maps at full size, for the truth (default: ``labels``)."""
     from ganzoo.data.base import to_unit_range
     from ganzoo.metrics.paired import translate_all
 
     segmenter = segmenter or load_segmenter()
+    truth = labels if full_labels is None else full_labels
     sources, real = to_unit_range(labels), to_unit_range(photos)
     result = {}
     for dropout in (True, False):
         made = translate_all(model, sources, dropout, seed=seed)
-        for name, value in fcn_scores(segmenter, made, labels).items():
+        for name, value in fcn_scores(segmenter, made, truth).items():
             result[f"{name}_dropout_{'on' if dropout else 'off'}"] = value
     for kind, images in (("real", real), ("mean_photo", real.mean(0, keepdim=True).expand_as(real))):
-        for name, value in fcn_scores(segmenter, images, labels).items():
+        for name, value in fcn_scores(segmenter, images, truth).items():
             result[f"{kind}_{name}"] = value
     if hasattr(model, "inverse_generator"):
         made_labels = translate_all(model, real, None, seed=seed, inverse=True)
         palette = segmenter.palette.cpu()
-        scores = segmentation_scores(label_indices(made_labels, palette), label_indices(labels, palette))
+        truth_classes = label_classes(truth, palette, labels.shape[-1])
+        scores = segmentation_scores(label_indices(made_labels, palette), truth_classes)
         result.update({f"photo_to_labels_{name}": value for name, value in scores.items()})
     return result
 
@@ -154,12 +168,13 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     generator = torch.Generator().manual_seed(args.seed)
     data = PairedImageDataModule(args.data_dir, source="photo", target="labels", image_size=args.image_size)
     load_size = round(args.image_size * 286 / 256)  # pix2pix's jitter: resize, then random crops
-    photos, labels = data.read_split("train", load_size)
-    test_photos, test_labels = data.read_split("test", args.image_size)
+    photos = data.read_split("train", load_size)[0]
+    test_photos = data.read_split("test", args.image_size)[0]
+    test_labels = data.read_split("test", 256)[1]
     full_labels = data.read_split("train", 256)[1]
     model = FacadesSegmenter(args.image_size, args.base_channels)
     model.palette.copy_(find_palette(full_labels))
-    targets = label_indices(labels, model.palette)
+    targets = label_classes(full_labels, model.palette, load_size)
     x = photos.float().div(127.5).sub(1)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=args.steps)
@@ -179,7 +194,8 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         optimizer.step()
         schedule.step()
         if (step + 1) % 500 == 0:
-            print(f"step {step + 1}/{args.steps}: loss {loss.item():.4f} ({time.perf_counter() - start:.0f} s)", flush=True)
+            seconds = time.perf_counter() - start
+            print(f"step {step + 1}/{args.steps}: loss {loss.item():.4f} ({seconds:.0f} s)", flush=True)
     model.eval()
     card = {
         "image_size": args.image_size,

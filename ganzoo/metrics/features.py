@@ -92,7 +92,8 @@ def shipped_weights_path(name: str) -> Path:
 
 
 def load_domain_classifier(name: str | Path) -> DomainClassifier:
-    """A classifier ganzoo ships (``mnist-cnn``, ``fashion-mnist-cnn``) or a file written by
+    """A classifier ganzoo ships (``mnist-cnn``, ``fashion-mnist-cnn``, ``mnist-domains-cnn``,
+    ``mnist-domains-digits-cnn``) or a file written by
     ``python -m ganzoo.metrics.train_classifier --out FILE``, in eval mode without gradients."""
     if str(name) in SHIPPED_CLASSIFIERS:
         path = shipped_weights_path(str(name))

@@ -99,30 +99,43 @@ class StarGAN(AdversarialModule):
 
     # ----------------------------------------------------------------- domains
     def domain_code(self, labels: Tensor) -> Tensor:
-        """Labels as G's code: a one-hot row per domain index, or the 0/1 attribute rows themselves."""
+        """Labels as G's code: a one-hot row per domain index, or the 0/1 attribute rows themselves (checked once,
+        by ``parse_domains`` for users' domains and by the DataModule for the data's)."""
         if labels.is_floating_point():
-            if labels.shape[1:] != (self.num_domains,):
-                raise ValueError(f"attribute labels must be (N, {self.num_domains}), got {tuple(labels.shape)}")
             return labels
-        if labels.ndim != 1 or (len(labels) and (int(labels.min()) < 0 or int(labels.max()) >= self.num_domains)):
-            raise ValueError(f"domain labels must be one index in [0, {self.num_domains - 1}] per image")
         return F.one_hot(labels.long(), self.num_domains).float()
 
+    @property
+    def multi_label(self) -> bool:
+        """Whether the domains are independent binary attributes (CelebA) rather than one class per image."""
+        return bool((self.domains or {}).get("multi_label"))
+
     def parse_domains(self, domains: Any, n: int) -> Tensor:
-        """Target domains for ``n`` images: a name, an index, one per image, or (attributes) code rows."""
+        """Target domains for ``n`` images: a name, an index, or one per image; for attribute domains, the names
+        to set (``"Blond_Hair,Male"``, the others cleared) or 0/1 rows (one for all, or one per image)."""
         names = list((self.domains or {}).get("names") or [])
         if isinstance(domains, str):
-            if domains not in names:
-                raise ValueError(f"unknown domain {domains!r}; this model knows {names or 'no names'}")
-            domains = names.index(domains)
+            wanted = [name.strip() for name in domains.split(",")] if self.multi_label else [domains]
+            unknown = [name for name in wanted if name not in names]
+            if unknown:
+                known = names or "no names"
+                raise ValueError(f"unknown domain {', '.join(map(repr, unknown))}; this model knows {known}")
+            domains = [float(name in wanted) for name in names] if self.multi_label else names.index(domains)
         labels = torch.as_tensor(domains)
-        if labels.is_floating_point():
+        if self.multi_label or labels.is_floating_point():
+            labels = labels.float()
             labels = labels.expand(n, -1) if labels.ndim == 1 else labels
-        elif labels.ndim == 0:
-            labels = labels.expand(n)
-        if len(labels) != n:
-            raise ValueError(f"give one target domain for all {n} images or one per image, got {len(labels)}")
-        return labels.to(self.device)
+            if labels.shape != (n, self.num_domains) or not ((labels == 0) | (labels == 1)).all():
+                raise ValueError(f"attribute domains are 0/1 rows of {self.num_domains}, one for all {n} images or "
+                                 f"one per image; got shape {tuple(labels.shape)}")  # fmt: skip
+            return labels.to(self.device)
+        labels = labels.expand(n) if labels.ndim == 0 else labels
+        if labels.ndim != 1 or len(labels) != n:
+            shape = tuple(labels.shape)
+            raise ValueError(f"give one target domain for all {n} images or one per image, got shape {shape}")
+        if n and (int(labels.min()) < 0 or int(labels.max()) >= self.num_domains):
+            raise ValueError(f"domain labels must be one index in [0, {self.num_domains - 1}] per image")
+        return labels.long().to(self.device)
 
     # ----------------------------------------------------------------- translating
     def translate(self, x: Tensor, domains: Any, dropout: bool | None = None, averaged: bool = True) -> Tensor:
@@ -230,6 +243,9 @@ class StarGAN(AdversarialModule):
         self.domains = (checkpoint.get("ganzoo") or {}).get("domains") or self.domains
 
     def check_data_classes(self, num_classes: int | None) -> None:
+        if not num_classes:
+            raise ValueError("StarGAN needs each image's domain, but the DataModule reports none: use a multi-domain "
+                             "DataModule (MNISTDomainsDataModule, CelebADataModule)")  # fmt: skip
         if num_classes != self.num_domains:
             raise ValueError(
                 f"The data have {num_classes} domains but StarGAN's networks were built for {self.num_domains}: "
