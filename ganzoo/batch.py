@@ -32,6 +32,16 @@ class Batch:
         split = {k: (v.chunk(n) if v is not None else [None] * n) for k, v in parts.items()}
         return [Batch(**{k: split[k][i] for k in parts}) for i in range(n)]
 
+    def critic_minibatches(self, n_critic: int) -> list[Batch]:
+        """The ``n_critic`` real minibatches of one training step (a ganzoo DataModule hands them over as one
+        batch of ``n_critic × batch_size``); a batch that does not split evenly is a clear error."""
+        if len(self) % n_critic:
+            raise ValueError(
+                f"A batch of {len(self)} does not split into n_critic={n_critic} equal minibatches; "
+                "use a ganzoo DataModule (it sizes batches for n_critic) or a batch size divisible by n_critic."
+            )
+        return self.chunk(n_critic)
+
     def with_images(self, images: Tensor) -> Batch:
         return replace(self, images=images)
 

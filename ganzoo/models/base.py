@@ -96,13 +96,7 @@ class GANModule(AdversarialModule):
     # ----------------------------------------------------------------- the loop
     def real_batches(self, batch: Any) -> list[Batch]:
         """Split one loader batch into the ``n_critic`` real minibatches of a training step."""
-        batch = Batch.from_loader(batch)
-        if len(batch) % self.n_critic:
-            raise ValueError(
-                f"A batch of {len(batch)} does not split into n_critic={self.n_critic} equal minibatches; "
-                "use a ganzoo DataModule (it sizes batches for n_critic) or a batch size divisible by n_critic."
-            )
-        return batch.chunk(self.n_critic)
+        return Batch.from_loader(batch).critic_minibatches(self.n_critic)
 
     def training_step(self, batch: Any, batch_idx: int) -> None:
         g_opt, d_opt = self.optimizer("generator"), self.optimizer("discriminator")

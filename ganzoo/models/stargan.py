@@ -204,9 +204,7 @@ class StarGAN(AdversarialModule):
         batch = Batch.from_loader(batch)
         if batch.labels is None:
             raise ValueError("StarGAN needs each image's domain: use a multi-domain DataModule (labels in the batches)")
-        if len(batch) % self.n_critic:
-            raise ValueError(f"A batch of {len(batch)} does not split into n_critic={self.n_critic} equal minibatches")
-        return batch.chunk(self.n_critic)
+        return batch.critic_minibatches(self.n_critic)
 
     def training_step(self, batch: Any, batch_idx: int) -> None:
         g_opt, d_opt = self.optimizer("generator"), self.optimizer("discriminator")
