@@ -3,12 +3,14 @@
     python benchmarks/pretrained.py quickstart-digits
     python benchmarks/pretrained.py dcgan-mnist --data_dir ../shared/data [--steps 2000]
     python benchmarks/pretrained.py stargan-mnist-domains --data_dir ../shared/data
+    python benchmarks/pretrained.py pix2pix-facades --data_dir ../shared/data
     python benchmarks/pretrained.py --table      # the registry as the README's markdown table
 
 Runs ``python -m ganzoo fit --config <config>`` (with ``--trainer.max_steps`` when given), times it,
 scores the final checkpoint's averaged generator *and* its raw generator at the same generator step
-(the EMA comparison; StarGAN: its three figures on 2,000 test digits, ``ganzoo.metrics.domains``), strips it to
-the generator and config (``ganzoo.zoo.strip_for_shipping``), and
+(the EMA comparison; StarGAN: its three figures on 2,000 test digits, ``ganzoo.metrics.domains``; translation
+models: the shipped file's ``ganzoo evaluate`` on the paired test split, with the FCN-score on facades), strips it
+to the generator and config (``ganzoo.zoo.strip_for_shipping``; float16 weights where the entry says ``half``), and
 writes it into ``ganzoo/pretrained`` with its model card: the exact command, steps, wall time,
 hardware, scores. Prints the card.
 """
@@ -48,10 +50,29 @@ ENTRIES = {
                     "metrics": IMAGE_METRICS + ",label_accuracy,intra_fid"},
     "infogan-mnist": {"config": "configs/infogan/mnist.yaml", "data": "mnist", "features": "mnist-cnn",
                       "metrics": IMAGE_METRICS + ",matched_accuracy,mutual_information"},
+    # translation models: a smaller generator than the configs' (base 16; the configs' base 32 is the ablation's)
+    # so that the float16 file stays under 5 MB; scored from the shipped file itself
+    "pix2pix-facades": {"config": "configs/pix2pix/facades.yaml", "data": "facades", "features": None,
+                        "metrics": "translation", "half": True,
+                        "overrides": ["--model.init_args.generator.init_args.base_channels", "16"]},
+    "cyclegan-facades": {"config": "configs/cyclegan/facades.yaml", "data": "facades", "features": None,
+                         "metrics": "translation", "half": True,
+                         "overrides": ["--model.init_args.generator.init_args.base_channels", "16",
+                                       "--model.init_args.inverse_generator.init_args.base_channels", "16"]},
     "stargan-mnist-domains": {"config": "configs/stargan/mnist_domains.yaml", "data": "mnist-domains",
                               "features": None, "metrics": "domains", "num_samples": 2000},
 }  # fmt: skip
 DOMAIN_FIGURES = ("target_domain_accuracy", "digits_kept", "reconstruction_l1")
+TRANSLATION_FIGURES = ("l1_dropout_on", "psnr_dropout_on", "ssim_dropout_on", "fcn_per_pixel_accuracy_dropout_on")
+
+
+def translation_scores(checkpoint: Path, entry: dict, data_dir: str | None) -> dict:
+    """``ganzoo evaluate`` of the file as it will ship (float16 where the entry says so) on the test pairs."""
+    from ganzoo.commands import evaluate_command
+
+    with tempfile.TemporaryDirectory() as tmp:
+        shipped = strip_for_shipping(checkpoint, Path(tmp) / "shipped.ckpt", half=entry.get("half", False))
+        return evaluate_command(["--ckpt", str(shipped), "--data", str(Path(data_dir or ".") / entry["data"])])
 
 
 def domain_scores(model, data_dir: str | None, num_samples: int, averaged: bool) -> dict:  # noqa: ANN001
@@ -70,11 +91,15 @@ def table() -> str:
     """The registry as a markdown table: averaged-generator scores, and the raw generator's FID beside them."""
     from ganzoo.zoo import registry
 
-    rows = ["| name | class | generator steps | wall time | scores (averaged generator) | raw generator | trained by |",
+    rows = ["| name | class | generator steps | wall time | scores (shipped generator: averaged where kept) | raw generator | trained by |",
             "|---|---|---|---|---|---|---|"]  # fmt: skip
     for name, card in sorted(registry().items()):
         averaged, raw = card["scores"]["averaged"], card["scores"].get("raw", {})
-        if "target_domain_accuracy" in averaged:
+        if "l1_dropout_on" in averaged:
+            shown = ("test pairs, dropout on: L1 {:.3f}, PSNR {:.2f}, SSIM {:.3f}, FCN per-pixel {:.3f}"
+                     .format(*(averaged[k] for k in TRANSLATION_FIGURES)))  # fmt: skip
+            raw_shown = "–"
+        elif "target_domain_accuracy" in averaged:
             shown = ", ".join(f"{k.replace('_', ' ')} {averaged[k]:.4f}" for k in DOMAIN_FIGURES)
             raw_shown = ", ".join(f"{raw[k]:.4f}" for k in DOMAIN_FIGURES) if raw else "–"
         elif "fid" in averaged:
@@ -109,8 +134,8 @@ def main() -> None:
     entry = ENTRIES[args.name]
     samples = entry.get("num_samples", args.num_samples)
     options = {"data": entry["data"], "data_dir": args.data_dir, "num_samples": samples}
-    if entry.get("metrics") == "domains":
-        options["metrics"] = "domains"
+    if entry.get("metrics") in ("domains", "translation"):
+        options["metrics"] = entry["metrics"]
     elif entry["features"]:
         options.update(features=entry["features"], metrics=entry.get("metrics", IMAGE_METRICS))
     else:
@@ -123,7 +148,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as run_dir:
         fit = ["fit", "--config", entry["config"]]
         if args.data_dir and entry["data"] not in ("digits", "ring8"):
-            fit += ["--data.init_args.data_dir", args.data_dir]
+            data_dir = str(Path(args.data_dir) / "facades") if entry["data"] == "facades" else args.data_dir
+            fit += ["--data.init_args.data_dir", data_dir]
+        fit += entry.get("overrides", [])
         if args.steps:
             fit += ["--trainer.max_steps", str(args.steps)]
         if args.seed is not None:
@@ -135,7 +162,9 @@ def main() -> None:
         wall = time.perf_counter() - start
         checkpoint = max(Path(run_dir).rglob("*.ckpt"), key=lambda p: p.stat().st_mtime)
         model = ganzoo.load(checkpoint)
-        if options["metrics"] == "domains":
+        if options["metrics"] == "translation":
+            scores = {"averaged": translation_scores(checkpoint, entry, args.data_dir)}
+        elif options["metrics"] == "domains":
             scores = {kind: domain_scores(model, args.data_dir, options["num_samples"], kind == "averaged")
                       for kind in ("averaged", "raw")}  # fmt: skip
         else:
@@ -152,6 +181,16 @@ def main() -> None:
         register(args, entry, options, checkpoint, command, wall, scores)
 
 
+def evaluated_by(name: str, entry: dict, options: dict) -> str:
+    """The ``ganzoo evaluate`` command that gives the card's scores."""
+    if options["metrics"] == "translation":
+        return f"ganzoo evaluate --ckpt {name} --data DIR/{entry['data']}"
+    if options["metrics"] == "domains":
+        return f"ganzoo evaluate --ckpt {name} --data_dir DIR --num_samples {options['num_samples']} (and --raw)"
+    return (f"ganzoo evaluate --data {entry['data']} --features {entry['features']} --metrics {options['metrics']} "
+            f"--num_samples {options['num_samples']} --split train --seed 0")
+
+
 def register(args: argparse.Namespace, entry: dict, options: dict, checkpoint: Path, command: str, wall: float,
              scores: dict) -> None:  # fmt: skip
     """Print the model card and, unless --dry_run, ship the checkpoint's generator into the registry."""
@@ -163,17 +202,14 @@ def register(args: argparse.Namespace, entry: dict, options: dict, checkpoint: P
         "generator_steps": int(saved["global_step"]),
         "wall_seconds": round(wall, 1),
         "hardware": hardware(),
-        "evaluated": f"ganzoo evaluate --data {entry['data']} --features {entry['features']} "
-        f"--metrics {options['metrics']} --num_samples {options['num_samples']} --split train --seed 0"
-        if options["metrics"] != "domains" else
-        f"ganzoo evaluate --data_dir DIR --num_samples {options['num_samples']} (and --raw)",
+        "evaluated": evaluated_by(args.name, entry, options),
         "scores": {k: {m: v for m, v in s.items() if isinstance(v, (int, float, list)) and m not in ("seed", "seconds")}
                    for k, s in scores.items()},
     }  # fmt: skip
     print(json.dumps(card, indent=2))
     if not args.dry_run:
         with tempfile.TemporaryDirectory() as tmp:
-            shipped = strip_for_shipping(checkpoint, Path(tmp) / f"{args.name}.ckpt", card)
+            shipped = strip_for_shipping(checkpoint, Path(tmp) / f"{args.name}.ckpt", card, entry.get("half", False))
             copy_into_registry(args.name, shipped, card)
         print(f"registered {args.name} ({shipped.name}) in ganzoo/pretrained/registry.json")
 

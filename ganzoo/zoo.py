@@ -121,9 +121,15 @@ def resolve(spec: str | Path) -> Path:
     return path
 
 
-def strip_for_shipping(source: str | Path, target: str | Path, card: dict[str, Any] | None = None) -> Path:
+TRAINING_STATE = ("rng", "pools")  # checkpoint["ganzoo"] entries only a resumed run needs (CycleGAN's image pools)
+
+
+def strip_for_shipping(
+    source: str | Path, target: str | Path, card: dict[str, Any] | None = None, half: bool = False
+) -> Path:
     """Write a sampling-only copy of a checkpoint: the generator (its averaged weights when the run kept
-    them) and the config; no discriminator, optimizer or loop state."""
+    them) and the config; no discriminator, optimizer or loop state. ``half`` stores floating-point weights
+    as float16 (half the file; loading casts them back to the model's float32)."""
     checkpoint = load_checkpoint(source)
     state = checkpoint["state_dict"]
     averaged = {k.removeprefix("averaged_generator.module."): v for k, v in state.items()
@@ -132,14 +138,18 @@ def strip_for_shipping(source: str | Path, target: str | Path, card: dict[str, A
     if averaged:  # the averaged weights replace the raw generator's
         kept = {k: v for k, v in kept.items() if not k.startswith("generator.")}
         kept.update({f"generator.{k}": v.clone() for k, v in averaged.items()})
+    if half:
+        kept = {k: v.half() if v.is_floating_point() else v for k, v in kept.items()}
     shipped = {
         "state_dict": kept,
         "hyper_parameters": checkpoint.get("hyper_parameters", {}),
         "hparams_name": checkpoint.get("hparams_name"),
         "pytorch-lightning_version": checkpoint.get("pytorch-lightning_version"),
         "global_step": checkpoint.get("global_step"),
-        "ganzoo": {**{k: v for k, v in checkpoint.get("ganzoo", {}).items() if k != "rng"}, "generator_only": True,
-                   "generator_weights": "averaged" if averaged else "raw", "card": card or {}},  # fmt: skip
+        "ganzoo": {**{k: v for k, v in checkpoint.get("ganzoo", {}).items() if k not in TRAINING_STATE},
+                   "generator_only": True,
+                   "generator_weights": "averaged" if averaged else "raw", "card": card or {},
+                   "stored_dtype": "float16" if half else "float32"},  # fmt: skip
     }
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -104,6 +104,7 @@ def test_a_resumed_cyclegan_run_is_bit_identical_pools_included(tmp_path):
     from test_resume import assert_identical
 
     from ganzoo.checkpoints import load_checkpoint
+    from ganzoo.zoo import strip_for_shipping
 
     folder = write_pairs(tmp_path / "pairs", n=8)
 
@@ -123,6 +124,9 @@ def test_a_resumed_cyclegan_run_is_bit_identical_pools_included(tmp_path):
         assert_identical(a[key], b[key], key)
     assert_identical(a["ganzoo"]["pools"], b["ganzoo"]["pools"], "pools")
     assert len(a["ganzoo"]["pools"]["target"]["images"]) == 3
+    shipped = load_checkpoint(strip_for_shipping(tmp_path / "straight" / "step=6.ckpt", tmp_path / "shipped.ckpt"))
+    assert "pools" not in shipped["ganzoo"] and {k.split(".")[0] for k in shipped["state_dict"]} == {
+        "generator", "inverse_generator"}  # fmt: skip
 
 
 def digit_domains(folder, size: int = 16):

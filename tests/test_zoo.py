@@ -60,6 +60,8 @@ def test_every_registry_entry_is_a_model_card_with_a_small_checked_file():
         assert not model.training and model.discriminator_trained is False
         if hasattr(model, "num_domains"):  # StarGAN translates: a made-up digit into its first domain
             samples = model.translate(torch.rand(4, *model.generator.input_shape) * 2 - 1, 0)
+        elif hasattr(model, "translate"):  # pix2pix, CycleGAN: a made-up source image
+            samples = model.translate(torch.rand(4, *model.generator.input_shape) * 2 - 1)
         else:
             samples = model.sample(4, seed=0)
         assert torch.isfinite(samples).all()
@@ -78,6 +80,22 @@ def test_shipped_file_keeps_the_averaged_generator_and_drops_the_rest(trained_ch
     assert torch.equal(loaded.sample(3, seed=4), model.sample(3, seed=4))  # the averaged generator's samples
     assert loaded.discriminator_trained is False
     assert generator_label(loaded, averaged=True) == "averaged (shipped file)"  # what evaluate reports
+
+
+def test_half_precision_shipping_halves_the_file_and_loads_back_as_float32(trained_checkpoint, tmp_path):
+    model, path = trained_checkpoint
+    full = strip_for_shipping(path, tmp_path / "full.ckpt")
+    half = strip_for_shipping(path, tmp_path / "half.ckpt", half=True)
+    saved = torch.load(half, weights_only=True)
+    assert {v.dtype for v in saved["state_dict"].values() if v.is_floating_point()} == {torch.float16}
+    assert saved["ganzoo"]["stored_dtype"] == "float16"
+    weight_bytes = [sum(v.numel() * v.element_size() for v in torch.load(f, weights_only=True)["state_dict"].values())
+                    for f in (full, half)]  # fmt: skip
+    assert weight_bytes[1] < 0.51 * weight_bytes[0] and half.stat().st_size < full.stat().st_size
+    loaded = ganzoo.load(half)
+    assert all(p.dtype == torch.float32 for p in loaded.generator.parameters())
+    expected = model.sample(3, seed=4)  # the weights rounded to float16: the same images within 1e-2
+    assert (loaded.sample(3, seed=4) - expected).abs().max() < 1e-2
     assert generator_label(model, averaged=True) == "averaged" and generator_label(model, averaged=False) == "raw"
 
 
