@@ -242,6 +242,16 @@ def test_celeba_selects_attributes_and_trains_stargan_on_them(tmp_path):
         loaded.translate(images, [1.0, 0.5])
 
 
+def test_grid_sets_one_hair_colour_and_flips_the_other_attributes():
+    model = tiny_stargan(num_domains=4)
+    model.domains = {"names": ["Black_Hair", "Blond_Hair", "Male", "Young"], "multi_label": True}
+    blond_young_woman = torch.tensor([[0.0, 1.0, 0.0, 1.0]])
+    assert model.changed_attribute(blond_young_woman, 0).tolist() == [[1.0, 0.0, 0.0, 1.0]]  # black, not blond
+    assert model.changed_attribute(blond_young_woman, 1).tolist() == [[0.0, 1.0, 0.0, 1.0]]  # blond already
+    assert model.changed_attribute(blond_young_woman, 2).tolist() == [[0.0, 1.0, 1.0, 1.0]]  # male
+    assert model.changed_attribute(blond_young_woman, 3).tolist() == [[0.0, 1.0, 0.0, 0.0]]  # not young
+
+
 def test_stargan_learns_the_digit_domains(tmp_path):
     """700 generator steps on 4,000 MNIST digits in the six domains (smaller networks than the config, Adam 2e-4,
     λ_id = 5; about 2.5 min):

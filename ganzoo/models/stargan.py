@@ -41,6 +41,9 @@ def domain_loss(logits: Tensor, labels: Tensor) -> Tensor:
     return F.cross_entropy(logits, labels)
 
 
+HAIR_COLOURS = ("Black_Hair", "Blond_Hair", "Brown_Hair", "Gray_Hair")
+
+
 class StarGAN(AdversarialModule):
     """Multi-domain translation with one generator conditioned on the target domain.
 
@@ -158,17 +161,26 @@ class StarGAN(AdversarialModule):
         return {"images": images[:n], "labels": labels[:n]}, self.num_domains + 1
 
     def grid_images(self, latent: Any, averaged: bool = True) -> Tensor:
-        """Each row: the source, then its translation into every domain (attributes: each one flipped)."""
+        """Each row: the source, then its translation into every domain (attributes: ``changed_attribute``)."""
         images, labels = latent["images"], latent["labels"]
         columns = [images.cpu()]
         for d in range(self.num_domains):
-            if labels.is_floating_point():
-                target = labels.clone()
-                target[:, d] = 1 - target[:, d]
-            else:
-                target = torch.full_like(labels, d)
+            target = self.changed_attribute(labels, d) if labels.is_floating_point() else torch.full_like(labels, d)
             columns.append(self.translate(images, target, averaged=averaged).float().cpu())
         return torch.stack(columns, dim=1).flatten(0, 1)
+
+    def changed_attribute(self, labels: Tensor, d: int) -> Tensor:
+        """Attribute rows with attribute ``d`` changed: a hair colour is set and the other hair colours cleared
+        (hair colours exclude each other, the authors' ``create_labels``); any other attribute is flipped."""
+        target = labels.clone()
+        names = (self.domains or {}).get("names") or []
+        hair = [i for i, name in enumerate(names) if name in HAIR_COLOURS]
+        if d in hair:
+            target[:, hair] = 0
+            target[:, d] = 1
+        else:
+            target[:, d] = 1 - target[:, d]
+        return target
 
     # ----------------------------------------------------------------- losses
     def target_labels(self, labels: Tensor) -> Tensor:
