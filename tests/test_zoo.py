@@ -55,7 +55,9 @@ def test_every_registry_entry_is_a_model_card_with_a_small_checked_file():
     for name, card in entries.items():
         assert REQUIRED_CARD <= set(card), name
         path = resolve(name)
-        assert path.stat().st_size < 5_000_000 and file_sha256(path) == card["sha256"]
+        # small files; InfoGAN's is the paper's G with a 1024 → 7·7·128 linear layer (6.4 M weights, float16)
+        assert path.stat().st_size < (14_000_000 if name == "infogan-mnist" else 5_000_000)
+        assert file_sha256(path) == card["sha256"]
         model = ganzoo.load(name)
         assert not model.training and model.discriminator_trained is False
         if hasattr(model, "num_domains"):  # StarGAN translates: a made-up digit into its first domain
