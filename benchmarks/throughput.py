@@ -1,9 +1,15 @@
-"""Generator steps per second of DCGAN on MNIST-sized data: ganzoo against a plain PyTorch loop.
+"""Generator steps per second: ganzoo against a plain PyTorch loop with the same networks.
 
-Both run in this process with the same networks (G 100→256·7·7→128·14·14→1·28·28 and its mirror D),
-the same Adam(2e-4, β1 = 0.5) optimizers, batch size, data and losses. Prints both rates and the ratio.
+Both run in this process with the same networks, the same Adam(2e-4, β1 = 0.5) optimizers, batch size, data
+and losses; with ``--ema`` both keep an EMA of G (ganzoo: ``GeneratorAveraging``; the plain loop: one
+``torch._foreach_lerp_``). ``--nets dcgan``: G 100→256·7·7→128·14·14→1·28·28 and its mirror D on MNIST-sized
+images; ``--nets ring8``: the ring8 MLPs (3 × 128 hidden) on 2-D points, where host overhead dominates the step
+as it does on a GPU. The plain loop reads a ``TensorDataset`` as most loops do; ganzoo reads it the way its own
+DataModules do (``InMemoryTensors``: one gather per batch, not one lookup per sample). Prints both rates and the
+ratio.
 
-    python benchmarks/throughput.py [--steps 60] [--warmup 10] [--batch-size 64] [--accelerator cpu|gpu]
+    python benchmarks/throughput.py [--nets dcgan|ring8] [--ema] [--steps 60] [--warmup 10] [--batch-size 64]
+                                    [--accelerator cpu|gpu] [--threads N]
 """
 
 from __future__ import annotations
@@ -17,38 +23,58 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from ganzoo import losses
-from ganzoo.data.base import GANDataModule, to_unit_range
-from ganzoo.models import DCGAN
-from ganzoo.nets import DCGANDiscriminator, DCGANGenerator
+from ganzoo.data.base import GANDataModule, InMemoryTensors, to_unit_range
+from ganzoo.callbacks import GeneratorAveraging
+from ganzoo.models import GAN
+from ganzoo.nets import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+
+EMA_DECAY = 0.999
 
 
-def networks() -> tuple[torch.nn.Module, torch.nn.Module]:
+def networks(nets: str) -> tuple[torch.nn.Module, torch.nn.Module]:
     torch.manual_seed(0)
+    if nets == "ring8":
+        return MLPGenerator(latent_dim=2, data_dim=2, hidden_dims=[128] * 3), MLPDiscriminator(2, [128] * 3)
     return (
         DCGANGenerator(latent_dim=100, image_size=28, channels=1, base_channels=128),
         DCGANDiscriminator(image_size=28, channels=1, base_channels=128),
     )
 
 
-def mnist_sized_images(n: int) -> torch.Tensor:
-    return torch.randint(0, 256, (n, 1, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+def training_data(nets: str, n: int) -> torch.Tensor:
+    """uint8 MNIST-sized images (dcgan), or 2-D points on a ring of radius 1 (ring8)."""
+    rng = torch.Generator().manual_seed(0)
+    if nets == "ring8":
+        angle = torch.randint(0, 8, (n,), generator=rng) * (torch.pi / 4)
+        return torch.stack([angle.cos(), angle.sin()], 1) + 0.01 * torch.randn(n, 2, generator=rng)
+    return torch.randint(0, 256, (n, 1, 28, 28), dtype=torch.uint8, generator=rng)
+
+
+def prepare(batch: torch.Tensor) -> torch.Tensor:
+    return to_unit_range(batch) if batch.dtype == torch.uint8 else batch
 
 
 class InMemory(GANDataModule):
-    def __init__(self, images: torch.Tensor, batch_size: int):
+    """The data as ganzoo's own DataModules hold it (``InMemoryTensors``: one gather per batch)."""
+
+    def __init__(self, data: torch.Tensor, batch_size: int):
         super().__init__(batch_size=batch_size)
-        self.train_set = TensorDataset(images, torch.zeros(len(images), dtype=torch.long))
+        self.train_set = InMemoryTensors(data, torch.zeros(len(data), dtype=torch.long))
+        self.shape = tuple(data.shape[1:])
 
     @property
     def data_shape(self) -> tuple[int, ...]:
-        return (1, 28, 28)
+        return self.shape
 
 
-def plain_loop(images: torch.Tensor, steps: int, warmup: int, batch_size: int, device: torch.device) -> float:
-    generator, discriminator = (m.to(device) for m in networks())
+def plain_loop(
+    data: torch.Tensor, steps: int, warmup: int, batch_size: int, device: torch.device, nets: str, ema: bool
+) -> float:
+    generator, discriminator = (m.to(device) for m in networks(nets))
+    averaged = [p.detach().clone() for p in generator.parameters()] if ema else []
     g_opt = torch.optim.Adam(generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
     d_opt = torch.optim.Adam(discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    loader = DataLoader(TensorDataset(images), batch_size=batch_size, shuffle=True, drop_last=True)
+    loader = DataLoader(TensorDataset(data), batch_size=batch_size, shuffle=True, drop_last=True)
     step, start = 0, 0.0
     while step < steps + warmup:
         for (batch,) in loader:
@@ -56,22 +82,26 @@ def plain_loop(images: torch.Tensor, steps: int, warmup: int, batch_size: int, d
                 if device.type == "cuda":
                     torch.cuda.synchronize()
                 start = time.perf_counter()
-            real = to_unit_range(batch.to(device))
+            real = prepare(batch.to(device))
+            latent_dim = generator.latent_dim
             with torch.no_grad():  # Algorithm 1: the D step and the G step each draw their own noise
-                fake = generator(torch.randn(len(real), 100, device=device))
+                fake = generator(torch.randn(len(real), latent_dim, device=device))
             d_loss = losses.minimax_discriminator_loss(discriminator(real), discriminator(fake))
             d_opt.zero_grad(set_to_none=True)
             d_loss.backward()
             d_opt.step()
             for p in discriminator.parameters():
                 p.requires_grad_(False)
-            fake = generator(torch.randn(len(real), 100, device=device))
+            fake = generator(torch.randn(len(real), latent_dim, device=device))
             g_loss = losses.non_saturating_generator_loss(discriminator(fake))
             g_opt.zero_grad(set_to_none=True)
             g_loss.backward()
             g_opt.step()
             for p in discriminator.parameters():
                 p.requires_grad_(True)
+            if ema:
+                with torch.no_grad():
+                    torch._foreach_lerp_(averaged, [p.detach() for p in generator.parameters()], 1 - EMA_DECAY)
             step += 1
             if step == steps + warmup:
                 break
@@ -99,22 +129,24 @@ class StepTimer(pl.Callback):
         self.elapsed = time.perf_counter() - self.start
 
 
-def ganzoo_loop(images: torch.Tensor, steps: int, warmup: int, batch_size: int, accelerator: str, precision: str) -> float:
-    generator, discriminator = networks()
-    model = DCGAN(generator, discriminator)
+def ganzoo_loop(
+    data: torch.Tensor, steps: int, warmup: int, batch_size: int, accelerator: str, nets: str, ema: bool
+) -> float:
+    generator, discriminator = networks(nets)
+    model = GAN(generator, discriminator)  # non-saturating G, Adam(2e-4, β1 = 0.5): the plain loop's
     timer = StepTimer(warmup)
     trainer = pl.Trainer(
         max_steps=steps + warmup,
         accelerator=accelerator,
         devices=1,
-        precision=precision,
+        precision="32-true",
         logger=False,
         enable_checkpointing=False,
         enable_progress_bar=False,
         enable_model_summary=False,
-        callbacks=[timer],
+        callbacks=[timer, GeneratorAveraging(decay=EMA_DECAY)] if ema else [timer],
     )
-    trainer.fit(model, InMemory(images, batch_size))
+    trainer.fit(model, InMemory(data, batch_size))
     return steps / timer.elapsed
 
 
@@ -125,17 +157,23 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--accelerator", default="cpu", choices=["cpu", "gpu"])
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--nets", default="dcgan", choices=["dcgan", "ring8"])
+    parser.add_argument("--ema", action="store_true", help="both loops keep an EMA of G")
+    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = torch.device("cuda" if args.accelerator == "gpu" else "cpu")
-    images = mnist_sized_images(args.batch_size * (args.steps + args.warmup + 1))
+    data = training_data(args.nets, args.batch_size * (args.steps + args.warmup + 1))
     name = torch.cuda.get_device_name() if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
-    print(f"DCGAN, 1×28×28, batch {args.batch_size}, {args.steps} timed generator steps after {args.warmup}; {name}")
+    print(f"{args.nets}{' + EMA' if args.ema else ''}, batch {args.batch_size}, {args.steps} timed generator steps "
+          f"after {args.warmup}; {name}")
     print("| run | plain PyTorch (G steps/s) | ganzoo (G steps/s) | ganzoo / plain |")
     print("|---|---|---|---|")
     ratios = []
     for repeat in range(args.repeats):  # interleaved, so drift in machine load hits both
-        plain = plain_loop(images, args.steps, args.warmup, args.batch_size, device)
-        ours = ganzoo_loop(images, args.steps, args.warmup, args.batch_size, args.accelerator, "32-true")
+        plain = plain_loop(data, args.steps, args.warmup, args.batch_size, device, args.nets, args.ema)
+        ours = ganzoo_loop(data, args.steps, args.warmup, args.batch_size, args.accelerator, args.nets, args.ema)
         ratios.append(ours / plain)
         print(f"| {repeat + 1} | {plain:.2f} | {ours:.2f} | {ours / plain:.3f} |")
     print(f"median ratio ganzoo / plain: {statistics.median(ratios):.3f} (target ≥ 0.95)")

@@ -163,7 +163,7 @@ class KWatch(BEGAN):
 def test_began_k_stays_in_unit_interval_and_convergence_measure_falls(tmp_path):
     torch.manual_seed(0)
     model = KWatch(MLPGenerator(latent_dim=2, hidden_dims=[64, 64]), MLPAutoencoder(hidden_dims=[64, 64], code_dim=8), lambda_k=0.05)
-    trainer(tmp_path, max_steps=300).fit(model, toy_data(batch_size=64, num_samples=8192))
+    trainer(tmp_path, max_steps=300, log_every_n_steps=1).fit(model, toy_data(batch_size=64, num_samples=8192))
     assert all(0.0 <= k <= 1.0 for k in model.k_history)
     assert max(model.k_history) > 0  # the controller moved
     first, last = model.m_history[:30], model.m_history[-30:]

@@ -20,29 +20,28 @@ def polynomial_kernel(x: Tensor, y: Tensor, degree: int = 3, coef0: float = 1.0)
     return (x @ y.T / x.shape[1] + coef0) ** degree
 
 
-def _kernels(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    return tuple(polynomial_kernel(p, q).double() for p, q in ((x, x), (x, y), (y, y)))
-
-
-def mmd2_unbiased(k_xx: Tensor, k_xy: Tensor, k_yy: Tensor) -> float:
-    """The unbiased MMD² estimate from the three kernel matrices (diagonals of k_xx, k_yy excluded)."""
-    m = k_xx.shape[0]
-    within_x = (k_xx.sum() - k_xx.diagonal().sum()) / (m * (m - 1))
-    within_y = (k_yy.sum() - k_yy.diagonal().sum()) / (m * (m - 1))
-    return float(within_x + within_y - 2 * k_xy.mean())
+def mmd2_unbiased(x: Tensor, y: Tensor) -> Tensor:
+    """The unbiased MMD² of subsets ``x``, ``y`` (m × D each; diagonals of k_xx, k_yy excluded), a 0-d float64
+    tensor on their device: kernels in float32, sums in float64."""
+    m = len(x)
+    k_xx, k_xy, k_yy = polynomial_kernel(x, x), polynomial_kernel(x, y), polynomial_kernel(y, y)
+    within = sum(k.sum(dtype=torch.float64) - k.diagonal().sum(dtype=torch.float64) for k in (k_xx, k_yy))
+    return within / (m * (m - 1)) - 2 * k_xy.mean(dtype=torch.float64)
 
 
 def kid(a: Tensor, b: Tensor, subsets: int = 100, subset_size: int = 1000, seed: int = 0) -> dict[str, float]:
-    """``kid`` (mean) and ``kid_std`` of MMD² over ``subsets`` random subsets of ``subset_size``."""
+    """``kid`` (mean) and ``kid_std`` of MMD² over ``subsets`` random subsets of ``subset_size``, computed on the
+    features' device and read back once (not once per subset)."""
     n = min(len(a), len(b))
     if n < 2:
         raise ValueError(f"KID needs at least 2 samples on each side, got {len(a)} and {len(b)}")
     subset_size = min(subset_size, n)
-    a, b = a.detach().float().cpu(), b.detach().float().cpu()
+    a, b = a.detach().float(), b.detach().float().to(a.device)
     rng = np.random.RandomState(seed)
     values = []
     for _ in range(subsets):
-        x = a[torch.from_numpy(rng.choice(len(a), subset_size, replace=False))]
-        y = b[torch.from_numpy(rng.choice(len(b), subset_size, replace=False))]
-        values.append(mmd2_unbiased(*_kernels(x, y)))
+        x = a[torch.from_numpy(rng.choice(len(a), subset_size, replace=False)).to(a.device)]
+        y = b[torch.from_numpy(rng.choice(len(b), subset_size, replace=False)).to(a.device)]
+        values.append(mmd2_unbiased(x, y))
+    values = torch.stack(values).cpu().numpy()
     return {"kid": float(np.mean(values)), "kid_std": float(np.std(values))}

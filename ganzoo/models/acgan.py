@@ -50,14 +50,12 @@ class ACGAN(ClassConditional, GAN):
         class_loss = losses.auxiliary_classifier_loss(real_classes, real.labels)
         if self.fake_class_loss:
             class_loss = class_loss + losses.auxiliary_classifier_loss(fake_classes, fake.labels)
-        self.log_dict({
-            "d_class_loss": class_loss.detach(),
-            "real_class_accuracy": (real_classes.argmax(1) == real.labels).float().mean(),
-        })  # fmt: skip
+        accuracy = (real_classes.argmax(1) == real.labels).float().mean()
+        self.log_later(d_class_loss=class_loss, real_class_accuracy=accuracy)
         return self.discriminator_objective(real_logits, fake_logits) + self.aux_weight * class_loss
 
     def generator_loss(self, fake: Batch, real: Batch) -> Tensor:
         fake_logits, fake_classes = self.discriminate(fake.images)
         class_loss = losses.auxiliary_classifier_loss(fake_classes, fake.labels)
-        self.log("g_class_loss", class_loss.detach())
+        self.log_later(g_class_loss=class_loss)
         return self.generator_objective(fake_logits) + self.aux_weight * class_loss

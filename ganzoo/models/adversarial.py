@@ -5,7 +5,9 @@ A model lists its networks in ``network_names`` (each an attribute, so state-dic
 the networks one optimizer updates (CycleGAN: ``generators`` over both generators). ``training_network``
 makes a group trainable and routes calls to its networks through their own DDP wrappers
 (``ganzoo.distributed.GANDDPStrategy``); ``update`` is zero_grad → backward → step, gradients clipped in
-``on_before_optimizer_step``.
+``on_before_optimizer_step``. Making a group trainable switches ``requires_grad`` only when the group changes,
+over parameter lists cached once per fit (Lightning's ``toggle_optimizer``/``untoggle_optimizer`` walk every
+parameter twice per update); the flags are restored when training ends.
 
 Budgets are generator steps: only the ``counted_group``'s optimizer steps advance ``global_step``.
 """
@@ -57,7 +59,10 @@ class AdversarialModule(GenerativeModule):
         # submodules and never enter the state dict.
         self.ddp_networks: dict[str, nn.Module] = {}
         self._networks_in_training: tuple[str, ...] = ()
+        self._group_parameters: dict[str, list[nn.Parameter]] | None = None  # cached per fit: trainable ones
+        self._trainable_group: str | None = None
         self._losses_finite: dict[str, Tensor] = {}
+        self._logged_values: dict[str, list[Tensor]] = {}  # since the last log_dict, on the device
         self.discriminator_trained = True  # False when loaded from a generator-only (shipped) file
 
     @property
@@ -100,15 +105,42 @@ class AdversarialModule(GenerativeModule):
             scheduler.step()
 
     @contextmanager
-    def training_network(self, group: str, optimizer: Any) -> Iterator[None]:
+    def training_network(self, group: str) -> Iterator[None]:
         """Only ``group``'s parameters require grad, and calls to its networks go through their DDP wrappers."""
         self._networks_in_training = self.optimizer_groups[group]
-        self.toggle_optimizer(optimizer)
+        self.make_trainable(group)
         try:
             yield
         finally:
-            self.untoggle_optimizer(optimizer)
             self._networks_in_training = ()
+
+    def make_trainable(self, group: str) -> None:
+        """``requires_grad`` on for ``group``'s parameters and off for the other groups', switched only when the
+        trainable group changes. Parameters frozen before training (``requires_grad=False``) stay frozen."""
+        if group == self._trainable_group:
+            return
+        if self._group_parameters is None:
+            self._group_parameters = {
+                g: [p for name in names for p in getattr(self, name).parameters() if p.requires_grad]
+                for g, names in self.optimizer_groups.items()
+            }
+        for other, parameters in self._group_parameters.items():
+            if other != group:
+                for parameter in parameters:
+                    parameter.requires_grad_(False)
+        for parameter in self._group_parameters[group]:
+            parameter.requires_grad_(True)
+        self._trainable_group = group
+
+    def restore_requires_grad(self) -> None:
+        """Every parameter that trained requires grad again (after ``fit``, as before it)."""
+        for parameters in (self._group_parameters or {}).values():
+            for parameter in parameters:
+                parameter.requires_grad_(True)
+        self._group_parameters, self._trainable_group = None, None
+
+    def on_train_end(self) -> None:
+        self.restore_requires_grad()
 
     def update(self, optimizer: Any, loss: Tensor, group: str) -> None:
         """zero_grad → backward → step (gradients clipped in ``on_before_optimizer_step``), noting whether the
@@ -144,10 +176,31 @@ class AdversarialModule(GenerativeModule):
         finally:
             optimizer._on_before_step, optimizer._on_after_step = hooks
 
+    def log_later(self, **values: Tensor) -> None:
+        """Values of one update (a critic update's, a loss term's): kept on the device and logged by ``log_step``
+        with the step's own, as their mean over the updates since the last log. Outside training: ignored."""
+        if self._trainer is None:
+            return
+        for name, value in values.items():
+            self._logged_values.setdefault(name, []).append(value.detach())
+
     def log_step(self, **values: Tensor) -> None:
-        """Log this step's values, on the progress bar when one is shown (a bar reads them every step)."""
-        on_bar = self._trainer is not None and self.trainer.progress_bar_callback is not None
-        self.log_dict({name: value.detach() for name, value in values.items()}, prog_bar=on_bar)
+        """This generator step's values (and those ``log_later`` kept) are kept on the device and
+        logged as their mean over the steps since the last log, every ``log_every_n_steps`` generator steps and at
+        the last one (Lightning's ``log`` costs about 1 ms a call); every step when a progress bar shows them."""
+        for name, value in values.items():
+            self._logged_values.setdefault(name, []).append(value.detach())
+        trainer = self._trainer
+        on_bar = trainer is not None and trainer.progress_bar_callback is not None
+        if trainer is not None and not on_bar:
+            step, interval = self.global_step, max(trainer.log_every_n_steps, 1)
+            if step % interval != 0 and step != trainer.max_steps:
+                return
+        means = {name: torch.stack(kept).float().mean() for name, kept in self._logged_values.items()}
+        self._logged_values = {}
+        self.log_dict({name: means[name] for name in values}, prog_bar=on_bar)
+        if len(means) > len(values):
+            self.log_dict({name: value for name, value in means.items() if name not in values})
 
     # ----------------------------------------------------------------- NaN guard
     # A non-finite loss must stop training before the next checkpoint is written. Checking it with

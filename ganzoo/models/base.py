@@ -102,13 +102,13 @@ class GANModule(AdversarialModule):
         g_opt, d_opt = self.optimizer("generator"), self.optimizer("discriminator")
         real_batches = self.real_batches(batch)
         for real in real_batches:
-            with self.training_network("discriminator", d_opt):
+            with self.training_network("discriminator"):
                 with torch.no_grad():
                     fake = self.generate_fake(len(real))
                 d_loss = self.discriminator_loss(real, fake)
                 self.update(d_opt, d_loss, "discriminator")
             self.after_discriminator_step()
-        with self.training_network("generator", g_opt):
+        with self.training_network("generator"):
             g_loss = self.generator_loss(self.generate_fake(len(real_batches[0])), real_batches[-1])
             self.update(g_opt, g_loss, "generator")
         self.step_lr_schedulers()

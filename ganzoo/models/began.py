@@ -52,13 +52,13 @@ class BEGAN(GANModule):
         g_opt, d_opt = self.optimizer("generator"), self.optimizer("discriminator")
         (real,) = self.real_batches(batch)
         real = real.images
-        with self.training_network("discriminator", d_opt):
+        with self.training_network("discriminator"):
             with torch.no_grad():
                 fake = self.generate(self.sample_noise(len(real)))
             loss_real = self.reconstruction_loss(real)
             d_loss = loss_real - self.k * self.reconstruction_loss(fake)
             self.update(d_opt, d_loss, "discriminator")
-        with self.training_network("generator", g_opt):
+        with self.training_network("generator"):
             g_loss = self.reconstruction_loss(self.generate(self.sample_noise(len(real))))
             self.update(g_opt, g_loss, "generator")
         balance = self.gamma * loss_real.detach() - g_loss.detach()

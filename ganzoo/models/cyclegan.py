@@ -150,10 +150,10 @@ class CycleGAN(Pix2Pix):
         if batch.targets is None:
             raise ValueError("CycleGAN trains on two domains: use UnpairedImageDataModule (or PairedImageDataModule)")
         g_opt, d_opt = self.optimizer("generators"), self.optimizer("discriminators")
-        with self.training_network("generators", g_opt):
+        with self.training_network("generators"):
             terms = self.generator_losses(batch)
             self.update(g_opt, terms["total"], "generators")
-        with self.training_network("discriminators", d_opt):
+        with self.training_network("discriminators"):
             d_loss = self.discriminator_losses(batch, terms["fake_target"].detach(), terms["fake_source"].detach())
             self.update(d_opt, d_loss, "discriminators")
         self.step_lr_schedulers()

@@ -97,7 +97,7 @@ class GAN(GANModule):
             if regularizer.uses_fakes != uses_fakes:
                 continue
             penalty = regularizer.penalty(self.critic(real), real.images, fake.images)
-            self.log(regularizer.name, penalty.detach())
+            self.log_later(**{regularizer.name: penalty})
             total = regularizer.weight * penalty if total is None else total + regularizer.weight * penalty
         return total
 
@@ -105,7 +105,7 @@ class GAN(GANModule):
         """D's loss before penalties: the game on D's scores (ACGAN and InfoGAN add their class/code terms)."""
         real_logits, fake_logits = self.score(real), self.score(fake)
         if self.loss == "wasserstein":
-            self.log("wasserstein_estimate", (real_logits.mean() - fake_logits.mean()).detach())
+            self.log_later(wasserstein_estimate=real_logits.mean() - fake_logits.mean())
         return self.discriminator_objective(real_logits, fake_logits)
 
     def discriminator_loss(self, real: Batch, fake: Batch) -> Tensor:

@@ -125,10 +125,8 @@ class InfoGAN(ClassConditional, GAN):
         """λ_cat CE + λ_cont · continuous NLL, logging the bound L_I."""
         categorical = F.cross_entropy(code_logits, fake.labels)
         continuous = losses.continuous_code_loss(code_means, fake.codes) if self.continuous_dim else code_means.sum() * 0
-        self.log_dict({
-            "mutual_information": losses.categorical_mutual_information(code_logits.detach(), fake.labels),
-            "continuous_code_loss": continuous.detach(),
-        })  # fmt: skip
+        self.log_later(mutual_information=losses.categorical_mutual_information(code_logits.detach(), fake.labels),
+                       continuous_code_loss=continuous)
         return self.lambda_cat * categorical + self.lambda_cont * continuous
 
     def adversarial_discriminator_loss(self, real: Batch, fake: Batch) -> Tensor:

@@ -122,15 +122,15 @@ class Pix2Pix(AdversarialModule):
         if batch.targets is None:
             raise ValueError("Pix2Pix trains on pairs: use a paired DataModule (e.g. ganzoo.data.PairedImageDataModule)")
         g_opt, d_opt = self.optimizer("generator"), self.optimizer("discriminator")
-        with self.training_network("generator", g_opt):
+        with self.training_network("generator"):
             fake = self.network("generator")(batch.images)
         values = {}
         if self.gan_weight > 0:
-            with self.training_network("discriminator", d_opt):
+            with self.training_network("discriminator"):
                 d_loss = self.discriminator_loss(batch, fake)
                 self.update(d_opt, d_loss, "discriminator")
             values["d_loss"] = d_loss
-        with self.training_network("generator", g_opt):
+        with self.training_network("generator"):
             g_loss, l1 = self.generator_loss(batch, fake)
             self.update(g_opt, g_loss, "generator")
         self.step_lr_schedulers()

@@ -222,18 +222,18 @@ class StarGAN(AdversarialModule):
         g_opt, d_opt = self.optimizer("generator"), self.optimizer("discriminator")
         real_batches = self.real_batches(batch)
         for real in real_batches:
-            with self.training_network("discriminator", d_opt):
+            with self.training_network("discriminator"):
                 with torch.no_grad():
                     fake = self.generator(real.images, self.domain_code(self.target_labels(real.labels)))
                 d_loss, d_parts = self.discriminator_loss(real, fake)
                 self.update(d_opt, d_loss, "discriminator")
         real = real_batches[-1]
-        with self.training_network("generator", g_opt):
+        with self.training_network("generator"):
             g_loss, g_parts = self.generator_loss(real, self.target_labels(real.labels))
             self.update(g_opt, g_loss, "generator")
         self.step_lr_schedulers()
         self.log_step(d_loss=d_loss, g_loss=g_loss, reconstruction=g_parts.pop("reconstruction"))
-        self.log_dict({name: value.detach() for name, value in {**d_parts, **g_parts}.items()})
+        self.log_later(**d_parts, **g_parts)
 
     # ----------------------------------------------------------------- the data's domains
     def setup(self, stage: str) -> None:
