@@ -67,13 +67,19 @@ DOMAIN_FIGURES = ("target_domain_accuracy", "digits_kept", "reconstruction_l1")
 TRANSLATION_FIGURES = ("l1_dropout_on", "psnr_dropout_on", "ssim_dropout_on", "fcn_per_pixel_accuracy_dropout_on")
 
 
+def training_data_dir(entry: dict, data_dir: str) -> str:
+    """The folder the entry's DataModule reads: the paired dataset's own folder for translation models
+    (``DIR/facades``), the dataset root otherwise."""
+    return str(Path(data_dir) / entry["data"]) if entry.get("metrics") == "translation" else data_dir
+
+
 def translation_scores(checkpoint: Path, entry: dict, data_dir: str | None) -> dict:
     """``ganzoo evaluate`` of the file as it will ship (float16 where the entry says so) on the test pairs."""
     from ganzoo.commands import evaluate_command
 
     with tempfile.TemporaryDirectory() as tmp:
         shipped = strip_for_shipping(checkpoint, Path(tmp) / "shipped.ckpt", half=entry.get("half", False))
-        return evaluate_command(["--ckpt", str(shipped), "--data", str(Path(data_dir or ".") / entry["data"])])
+        return evaluate_command(["--ckpt", str(shipped), "--data", training_data_dir(entry, data_dir or ".")])
 
 
 def domain_scores(model, data_dir: str | None, num_samples: int, averaged: bool) -> dict:  # noqa: ANN001
@@ -152,8 +158,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as run_dir:
         fit = ["fit", "--config", entry["config"]]
         if args.data_dir and entry["data"] not in ("digits", "ring8"):
-            data_dir = str(Path(args.data_dir) / "facades") if entry["data"] == "facades" else args.data_dir
-            fit += ["--data.init_args.data_dir", data_dir]
+            fit += ["--data.init_args.data_dir", training_data_dir(entry, args.data_dir)]
         fit += entry.get("overrides", [])
         if args.steps:
             fit += ["--trainer.max_steps", str(args.steps)]

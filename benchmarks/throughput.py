@@ -75,6 +75,7 @@ def plain_loop(
     g_opt = torch.optim.Adam(generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
     d_opt = torch.optim.Adam(discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
     loader = DataLoader(TensorDataset(data), batch_size=batch_size, shuffle=True, drop_last=True)
+    latent_dim = generator.latent_dim
     step, start = 0, 0.0
     while step < steps + warmup:
         for (batch,) in loader:
@@ -83,7 +84,6 @@ def plain_loop(
                     torch.cuda.synchronize()
                 start = time.perf_counter()
             real = prepare(batch.to(device))
-            latent_dim = generator.latent_dim
             with torch.no_grad():  # Algorithm 1: the D step and the G step each draw their own noise
                 fake = generator(torch.randn(len(real), latent_dim, device=device))
             d_loss = losses.minimax_discriminator_loss(discriminator(real), discriminator(fake))
