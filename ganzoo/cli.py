@@ -19,10 +19,11 @@ from typing import Any, NoReturn
 
 from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch import Trainer
-from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.utilities import rank_zero_info
 
+from ganzoo.callbacks.progress_bar import ProgressBar
 from ganzoo.checkpoints import (
     CheckpointError,
     checkpoint_class_path,
@@ -99,6 +100,9 @@ class GanzooCLI(LightningCLI):
             strategy = "ddp_fork" if hasattr(sys, "ps1") else "ddp"
         kwargs.setdefault("strategy", resolve_strategy(strategy))
         trainer = super().instantiate_trainer(**kwargs)
+        for i, callback in enumerate(trainer.callbacks):  # Lightning's default bar reads values every step
+            if type(callback) is TQDMProgressBar:
+                trainer.callbacks[i] = ProgressBar()
         for callback in trainer.checkpoint_callbacks:
             if isinstance(callback, ModelCheckpoint) and callback.filename is None:
                 callback.filename = CHECKPOINT_NAME

@@ -53,6 +53,8 @@ def evaluate_command(argv: list[str]) -> dict[str, Any]:
     parser.add_argument("--split", default=None, choices=["train", "test"],
                         help="the real data's split (default: train; test for a translation model)")  # fmt: skip
     parser.add_argument("--num_samples", type=int, default=10000)
+    parser.add_argument("--num_real", type=int, default=None,
+                        help="real images, when not --num_samples (e.g. 60000: all of MNIST's training split)")
     parser.add_argument("--features", default="mnist-cnn", help="mnist-cnn, fashion-mnist-cnn or inception")
     parser.add_argument("--weights_path", default=None, help="local Inception-v3 FID weights (for --features inception)")
     parser.add_argument("--seed", type=int, default=0)
@@ -68,6 +70,8 @@ def evaluate_command(argv: list[str]) -> dict[str, Any]:
     args = parser.parse_args(argv)
     if args.num_samples < 2:
         parser.error(f"--num_samples must be at least 2, got {args.num_samples}")
+    if args.num_real is not None and args.num_real < 2:
+        parser.error(f"--num_real must be at least 2, got {args.num_real}")
     try:
         model = load(args.ckpt)
     except (ValueError, OSError, RuntimeError) as err:
@@ -143,6 +147,7 @@ def evaluate_generator(model: Any, args: argparse.Namespace, parser: CommandPars
             data_dir=args.data_dir,
             split=args.split or "train",
             num_samples=args.num_samples,
+            num_real=args.num_real,
             features=args.features,
             weights_path=args.weights_path,
             seed=args.seed,

@@ -113,6 +113,26 @@ def test_evaluate_real_against_real_is_near_perfect(tmp_path):
     assert result["precision"] > 0.95 and result["recall"] > 0.55
 
 
+def test_more_real_than_generated_images_scores_1nn_on_a_balanced_pair_and_caches_the_real_side(tmp_path):
+    """The usual protocol (the whole training split against 10,000 generated), on digits: 1,797 real, 300 fake."""
+    from ganzoo.metrics.neighbours import one_nn_accuracy
+    from ganzoo.metrics.registry import METRICS, FeatureSet
+
+    model = tiny_dcgan()
+    options = dict(data="digits", num_samples=300, num_real=5000, features=random_extractor(), cache_dir=tmp_path)
+    first = evaluate(model, "fid,kid,pr,1nn", **options)
+    assert (first["num_samples"], first["num_real"], first["real_statistics"]) == (300, 1797, "computed")
+    second = evaluate(model, "fid,kid,pr,1nn", **options)
+    assert second["real_statistics"] == "cached"
+    assert {k: second[k] for k in ("fid", "kid", "precision", "recall", "one_nn")} == {
+        k: first[k] for k in ("fid", "kid", "precision", "recall", "one_nn")}  # fmt: skip
+    assert evaluate(model, "fid", **{**options, "num_real": None})["real_statistics"] == "computed"  # another entry
+    # 1-NN on 1,797 + 300 would be right ~86% by the class sizes alone: it takes the first 300 real ones
+    real, fake = FeatureSet(torch.randn(1000, 8)), FeatureSet(torch.randn(300, 8))
+    assert METRICS["1nn"](real, fake) == one_nn_accuracy(real.features[:300], fake.features)
+    assert "nn_distance_first_300" in real.extras
+
+
 def test_evaluate_rejects_bad_requests(tmp_path):
     model = tiny_dcgan()
     with pytest.raises(ValueError, match="unknown metrics"):

@@ -93,3 +93,32 @@ def test_values_are_logged_every_log_every_n_steps_as_their_mean_over_the_update
         assert len(values) == 25  # 5 generator steps × 5 critic updates
         mean = torch.stack(values[-5:]).mean()  # the last log covers step 5's 5 critic updates
         assert float(t.callback_metrics[name]) == pytest.approx(float(mean), rel=1e-6)
+
+
+def test_the_progress_bar_reads_logged_values_once_per_log_not_every_step(monkeypatch, tmp_path):
+    """Lightning turns values logged to its bar into numbers after every step (a device sync a step on a GPU);
+    ganzoo's bar reads the model's values once per log (every log_every_n_steps) and shows the same numbers."""
+    from lightning.pytorch.callbacks import TQDMProgressBar
+    from lightning.pytorch.trainer.connectors.logger_connector import result
+
+    from ganzoo.callbacks import ProgressBar
+
+    conversions, shown = [], {}
+    convert = result.convert_tensors_to_scalars  # where Lightning turns logged tensors into the bar's numbers
+    monkeypatch.setattr(result, "convert_tensors_to_scalars", lambda data: conversions.append(1) or convert(data))
+    reads = HostReads(monkeypatch)
+    for bar in (TQDMProgressBar(), ProgressBar()):
+        conversions.clear()
+        reads.reads.clear()
+        reads.watch(monkeypatch, bar, "get_metrics")
+        torch.manual_seed(0)
+        trainer(tmp_path, max_steps=20, log_every_n_steps=5, callbacks=[bar], enable_progress_bar=True).fit(
+            tiny_dcgan(), digits_data(batch_size=40)
+        )
+        shown[type(bar)] = {name: bar.get_metrics(bar.trainer, bar.trainer.lightning_module)[name]
+                            for name in ("d_loss", "g_loss")}  # fmt: skip
+        if isinstance(bar, TQDMProgressBar) and not isinstance(bar, ProgressBar):
+            assert len(conversions) >= 2 * (20 - 5)  # d_loss and g_loss after every step from the first log on
+    assert conversions == []  # nothing on Lightning's bar path
+    assert len(reads.reads) == 2 * (20 // 5)  # two values at each of the 4 logs
+    assert shown[ProgressBar] == pytest.approx(shown[TQDMProgressBar])

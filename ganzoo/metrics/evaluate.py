@@ -193,6 +193,7 @@ def evaluate(
     data_dir: str | None = None,
     split: str = "train",
     num_samples: int = 10000,
+    num_real: int | None = None,
     features: str | nn.Module = "mnist-cnn",
     weights_path: str | None = None,
     seed: int = 0,
@@ -208,6 +209,8 @@ def evaluate(
     Stacked MNIST coverage read by ``mnist-cnn`` for stacked-mnist). The real side is a seeded random
     subset of ``num_samples`` (at most the whole split) from ``data``'s ``split``; the generated side as many samples
     drawn with ``seed``, from the averaged generator when there is one (``averaged=False``: the raw one).
+    ``num_real`` sets the real side's count on its own (the usual protocol: the whole training split, e.g. 60,000,
+    against 10,000 generated; the 1-NN test then uses the first ``num_samples`` of them, a balanced pair).
     """
     names = parse_metric_names(metrics)
     if "modes" in names and data not in ("stacked-mnist", *TOY_DATASETS):
@@ -239,19 +242,22 @@ def evaluate(
     fake_images = None
     if feature_names:
         result["features"] = module_cache_id(extractor)
+        real_count = num_samples if num_real is None else num_real
         stats = RealStatistics(
-            _cache_key(datamodule, data, split, result["features"], num_samples, seed),
+            _cache_key(datamodule, data, split, result["features"], real_count, seed),
             Path(cache_dir) if cache_dir else None,
             use_cache,
         )
         real = stats.load()
         result["real_statistics"] = "cached" if real is not None else "computed"
         if real is None:
-            real = FeatureSet(*extract(extractor, sample_real(datamodule, num_samples, seed), batch_size))
-        # a split smaller than num_samples gives both sides its size: 1-NN's ideal 0.5 assumes n + n
-        if len(real.features) < num_samples:
-            warn_fewer(data, split, len(real.features), num_samples)
-        num_samples = result["num_samples"] = len(real.features)
+            real = FeatureSet(*extract(extractor, sample_real(datamodule, real_count, seed), batch_size))
+        if num_real is None:  # a split smaller than num_samples gives both sides its size: 1-NN assumes n + n
+            if len(real.features) < num_samples:
+                warn_fewer(data, split, len(real.features), num_samples)
+            num_samples = result["num_samples"] = len(real.features)
+        else:
+            result["num_real"] = len(real.features)
         fake_images = sample_generated(model, num_samples, seed, batch_size, averaged)
         fake = FeatureSet(*extract(extractor, fake_images, batch_size))
         result.update(compute_metrics(feature_names, real, fake))

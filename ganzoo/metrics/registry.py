@@ -74,8 +74,12 @@ def _precision_recall(real: FeatureSet, fake: FeatureSet) -> dict[str, float]:
 
 @register_metric("1nn")
 def _one_nn(real: FeatureSet, fake: FeatureSet) -> dict[str, float]:
-    nearest = real.derived("nn_distance", lambda: kth_neighbour_distance(real.features, 1))
-    return one_nn_accuracy(real.features, fake.features, real_nn_distance=nearest)
+    """On n real + n generated: with more real samples (the whole training split), the first n of them."""
+    n = min(len(real.features), len(fake.features))
+    real_n = real.features[:n]
+    key = "nn_distance" if n == len(real.features) else f"nn_distance_first_{n}"
+    nearest = real.derived(key, lambda: kth_neighbour_distance(real_n, 1))
+    return one_nn_accuracy(real_n, fake.features[:n], real_nn_distance=nearest)
 
 
 def parse_metric_names(names: str | Sequence[str]) -> list[str]:

@@ -63,6 +63,7 @@ class AdversarialModule(GenerativeModule):
         self._trainable_group: str | None = None
         self._losses_finite: dict[str, Tensor] = {}
         self._logged_values: dict[str, list[Tensor]] = {}  # since the last log_dict, on the device
+        self.logs_written, self.bar_values = 0, {}  # the last logged step values, for ganzoo's progress bar
         self.discriminator_trained = True  # False when loaded from a generator-only (shipped) file
 
     @property
@@ -79,6 +80,10 @@ class AdversarialModule(GenerativeModule):
     def optimizer(self, group: str) -> Any:
         """The (Lightning-wrapped) optimizer of a named group."""
         return self.optimizers()[list(self.optimizer_groups).index(group)]
+
+    def twice_differentiated_networks(self) -> tuple[str, ...]:
+        """Networks whose gradients the losses differentiate again (gradient penalties, unrolling)."""
+        return ()
 
     def mark_generator_only(self) -> None:
         self.discriminator_trained = False
@@ -187,18 +192,23 @@ class AdversarialModule(GenerativeModule):
     def log_step(self, **values: Tensor) -> None:
         """This generator step's values (and those ``log_later`` kept) are kept on the device and
         logged as their mean over the steps since the last log, every ``log_every_n_steps`` generator steps and at
-        the last one (Lightning's ``log`` costs about 1 ms a call); every step when a progress bar shows them."""
+        the last one (Lightning's ``log`` costs about 1 ms a call). Lightning reads values logged to its bar on
+        the host after every step, so ganzoo's bar (``ganzoo.callbacks.ProgressBar``) reads ``bar_values`` instead,
+        once per log."""
         for name, value in values.items():
             self._logged_values.setdefault(name, []).append(value.detach())
         trainer = self._trainer
-        on_bar = trainer is not None and trainer.progress_bar_callback is not None
-        if trainer is not None and not on_bar:
+        bar = trainer.progress_bar_callback if trainer is not None else None
+        stock_bar = bar is not None and not getattr(bar, "reads_model_values", False)  # Lightning's: reads every step
+        if trainer is not None:
             step, interval = self.global_step, max(trainer.log_every_n_steps, 1)
             if step % interval != 0 and step != trainer.max_steps:
                 return
         means = {name: torch.stack(kept).float().mean() for name, kept in self._logged_values.items()}
         self._logged_values = {}
-        self.log_dict({name: means[name] for name in values}, prog_bar=on_bar)
+        self.bar_values = {name: means[name] for name in values}
+        self.logs_written += 1  # what ganzoo.callbacks.ProgressBar watches: it reads bar_values once per log
+        self.log_dict(self.bar_values, prog_bar=stock_bar)
         if len(means) > len(values):
             self.log_dict({name: value for name, value in means.items() if name not in values})
 

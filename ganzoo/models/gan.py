@@ -62,6 +62,10 @@ class GAN(GANModule):
         self.loss = loss
         self.regularizers = list(regularizers or [])
 
+    def twice_differentiated_networks(self) -> tuple[str, ...]:
+        """A penalty on ∇ₓD differentiates D's gradient again (double backward), which compiled code cannot."""
+        return ("discriminator",) if self.regularizers else ()
+
     # ----------------------------------------------------------------- the game on D's outputs
     def discriminator_objective(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
         if self.loss == "hinge":

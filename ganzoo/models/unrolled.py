@@ -40,6 +40,10 @@ class UnrolledGAN(GAN):
         super().__init__(generator, discriminator, generator_loss=generator_loss, loss=loss, **kwargs)
         self.unrolling_steps = unrolling_steps
 
+    def twice_differentiated_networks(self) -> tuple[str, ...]:
+        """G's loss differentiates through D's unrolled updates (double backward), which compiled code cannot."""
+        return ("discriminator",)
+
     def generator_loss(self, fake: Batch, real: Batch) -> Tensor:
         """G's loss against D unrolled K steps on this step's last real minibatch and these fakes."""
         if self.unrolling_steps == 0:
