@@ -100,9 +100,9 @@ class GanzooCLI(LightningCLI):
             strategy = "ddp_fork" if hasattr(sys, "ps1") else "ddp"
         kwargs.setdefault("strategy", resolve_strategy(strategy))
         trainer = super().instantiate_trainer(**kwargs)
-        for i, callback in enumerate(trainer.callbacks):  # Lightning's default bar reads values every step
+        for i, callback in enumerate(trainer.callbacks):  # Lightning's bar reads logged values every step
             if type(callback) is TQDMProgressBar:
-                trainer.callbacks[i] = ProgressBar()
+                trainer.callbacks[i] = ProgressBar(callback.refresh_rate, callback.process_position)
         for callback in trainer.checkpoint_callbacks:
             if isinstance(callback, ModelCheckpoint) and callback.filename is None:
                 callback.filename = CHECKPOINT_NAME

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -136,6 +137,19 @@ def test_module_and_console_script_help():
     if script.exists():
         result = subprocess.run([str(script), "fit", "--help"], capture_output=True, text=True, env=env)
         assert result.returncode == 0 and "generator steps" in result.stdout
+
+
+def test_ganzoo_fit_shows_its_progress_bar_with_the_configured_refresh_rate():
+    from lightning.pytorch.callbacks import TQDMProgressBar
+
+    from ganzoo.callbacks import ProgressBar
+
+    args = ["--config", str(ROOT / "configs/quickstart.yaml")]
+    assert type(GanzooCLI(args=args, run=False).trainer.progress_bar_callback) is ProgressBar  # Lightning's replaced
+    bar = {"class_path": "lightning.pytorch.callbacks.TQDMProgressBar", "init_args": {"refresh_rate": 7}}
+    trainer = GanzooCLI(args=[*args, f"--trainer.callbacks+={json.dumps(bar)}"], run=False).trainer
+    assert type(trainer.progress_bar_callback) is ProgressBar and trainer.progress_bar_callback.refresh_rate == 7
+    assert not any(type(c) is TQDMProgressBar for c in trainer.callbacks)
 
 
 def test_a_finished_run_says_where_its_grid_and_checkpoint_are_without_adverts(tmp_path):
