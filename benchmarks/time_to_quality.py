@@ -6,8 +6,10 @@
 Runs ``python -m ganzoo fit --config CONFIG --trainer.max_time 00:00:MM:00 --trainer.max_steps -1`` (plus any
 overrides after ``--``), so the run trains for the budget however many generator steps that is, then scores the last
 checkpoint's generator (the averaged copy where the run keeps one, and the raw one beside it) with ``ganzoo
-evaluate``'s metrics: FID, precision/recall and 1-NN under the dataset's own ganzoo-trained features, 10,000 samples
-against the training split. Prints one markdown row (and appends it, with the scores as JSON, to ``--results``).
+evaluate``'s metrics: FID, KID, IS, precision/recall and 1-NN under the dataset's own ganzoo-trained features, 10,000 samples
+against the training split. Prints one markdown row (and appends it, with the scores as JSON, to ``--results``);
+``--keep DIR`` keeps the checkpoint, the last grid and ``scores.json``, which ``benchmarks/pretrained.py NAME
+--from_kept DIR`` registers as a pretrained model.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ def main() -> None:
         steps = int(load_checkpoint(checkpoint)["global_step"])
         model = ganzoo.load(checkpoint)
         options = {"data": args.data, "data_dir": args.data_dir, "features": args.features,
-                   "metrics": "fid,pr,1nn", "num_samples": args.num_samples}  # fmt: skip
+                   "metrics": "fid,kid,is,pr,1nn", "num_samples": args.num_samples}  # fmt: skip
         scores = {"averaged": evaluate(model, **options)}
         if model.averaged_generator is not None:
             scores["raw"] = evaluate(model, averaged=False, **options)
@@ -75,6 +77,9 @@ def main() -> None:
             grids = sorted(Path(run_dir).rglob("samples/step_*.png"))
             if grids:
                 shutil.copyfile(grids[-1], keep / "grid.png")
+            # what benchmarks/pretrained.py NAME --from_kept DIR registers
+            (keep / "scores.json").write_text(json.dumps({"command": command, "wall_seconds": round(wall, 1),
+                                                          "scores": scores}, indent=2, default=str) + "\n")  # fmt: skip
     best, raw = scores["averaged"], scores.get("raw")
     raw_shown = f"{raw['fid']:.3f} / {raw['recall']:.3f}" if raw else "–"
     row = (f"| `{command}` | {steps} | {wall:.0f} s | {best['fid']:.3f} | {best['precision']:.3f} | "
@@ -83,7 +88,7 @@ def main() -> None:
     if args.results:
         record = {"command": command, "generator_steps": steps, "wall_seconds": round(wall, 1),
                   "scores": {k: {m: v for m, v in s.items() if isinstance(v, (int, float))} for k, s in scores.items()}}
-        with open(args.results, "a") as results:
+        with open(args.results, "a") as results:  # the row, then its record as a comment
             results.write(row + "\n<!-- " + json.dumps(record) + " -->\n")
 
 
