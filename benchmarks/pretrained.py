@@ -182,13 +182,19 @@ def main() -> None:
             if model.averaged_generator is not None:
                 scores["raw"] = evaluate(model, averaged=False, **options)
         if args.keep:
-            keep = Path(args.keep)
-            keep.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(checkpoint, keep / "last.ckpt")
-            shutil.copyfile(max(Path(run_dir).rglob("samples/step_*.png")), keep / "grid.png")
-            (keep / "scores.json").write_text(json.dumps({"command": command, "wall_seconds": round(wall, 1),
-                                                          "scores": scores}, indent=2, default=str) + "\n")  # fmt: skip
+            keep_run(Path(args.keep), checkpoint, Path(run_dir), command, wall, scores)
         register(args, entry, options, checkpoint, command, wall, scores)
+
+
+def keep_run(keep: Path, checkpoint: Path, run_dir: Path, command: str, wall: float, scores: dict) -> None:
+    """Copy a run's checkpoint and last grid into ``keep`` with ``scores.json``: what ``--from_kept`` registers."""
+    keep.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(checkpoint, keep / "last.ckpt")
+    grids = sorted(run_dir.rglob("samples/step_*.png"))
+    if grids:
+        shutil.copyfile(grids[-1], keep / "grid.png")
+    (keep / "scores.json").write_text(json.dumps({"command": command, "wall_seconds": round(wall, 1),
+                                                  "scores": scores}, indent=2, default=str) + "\n")  # fmt: skip
 
 
 def evaluated_by(name: str, entry: dict, options: dict) -> str:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ from pathlib import Path
 import ganzoo
 from ganzoo.checkpoints import load_checkpoint
 from ganzoo.metrics.evaluate import evaluate
+from pretrained import keep_run
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER = ("| command | generator steps | train wall | FID | precision | recall | 1-NN | raw G: FID / recall |\n"
@@ -56,7 +56,7 @@ def main() -> None:
     parser.add_argument("--data", default="mnist", help="the dataset ganzoo evaluate compares against")
     parser.add_argument("--features", default="mnist-cnn", help="the feature extractor of the metrics")
     parser.add_argument("--num_samples", type=int, default=10000)
-    parser.add_argument("--keep", default=None, help="also copy the last checkpoint and grid into this folder")
+    parser.add_argument("--keep", default=None, help="keep the checkpoint, last grid and scores.json here (for pretrained.py --from_kept)")
     parser.add_argument("--results", default=None, help="append the row and the scores (JSON) to this file")
     args, overrides = parser.parse_known_args()
     overrides = [o for o in overrides if o != "--"]
@@ -71,15 +71,7 @@ def main() -> None:
         if model.averaged_generator is not None:
             scores["raw"] = evaluate(model, averaged=False, **options)
         if args.keep:
-            keep = Path(args.keep)
-            keep.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(checkpoint, keep / "last.ckpt")
-            grids = sorted(Path(run_dir).rglob("samples/step_*.png"))
-            if grids:
-                shutil.copyfile(grids[-1], keep / "grid.png")
-            # what benchmarks/pretrained.py NAME --from_kept DIR registers
-            (keep / "scores.json").write_text(json.dumps({"command": command, "wall_seconds": round(wall, 1),
-                                                          "scores": scores}, indent=2, default=str) + "\n")  # fmt: skip
+            keep_run(Path(args.keep), checkpoint, Path(run_dir), command, wall, scores)
     best, raw = scores["averaged"], scores.get("raw")
     raw_shown = f"{raw['fid']:.3f} / {raw['recall']:.3f}" if raw else "–"
     row = (f"| `{command}` | {steps} | {wall:.0f} s | {best['fid']:.3f} | {best['precision']:.3f} | "
