@@ -170,7 +170,7 @@ def main() -> None:
         start = time.perf_counter()
         subprocess.run([sys.executable, "-m", "ganzoo", *fit], cwd=ROOT, check=True)
         wall = time.perf_counter() - start
-        checkpoint = max(Path(run_dir).rglob("*.ckpt"), key=lambda p: p.stat().st_mtime)
+        checkpoint = last_checkpoint(Path(run_dir))
         model = ganzoo.load(checkpoint)
         if options["metrics"] == "translation":
             scores = {"averaged": translation_scores(checkpoint, entry, args.data_dir)}
@@ -178,12 +178,23 @@ def main() -> None:
             scores = {kind: domain_scores(model, args.data_dir, options["num_samples"], kind == "averaged")
                       for kind in ("averaged", "raw")}  # fmt: skip
         else:
-            scores = {"averaged": evaluate(model, **options)}
-            if model.averaged_generator is not None:
-                scores["raw"] = evaluate(model, averaged=False, **options)
+            scores = averaged_and_raw_scores(model, options)
         if args.keep:
             keep_run(Path(args.keep), checkpoint, Path(run_dir), command, wall, scores)
         register(args, entry, options, checkpoint, command, wall, scores)
+
+
+def last_checkpoint(run_dir: Path) -> Path:
+    """The checkpoint a finished run wrote last."""
+    return max(run_dir.rglob("*.ckpt"), key=lambda p: p.stat().st_mtime)
+
+
+def averaged_and_raw_scores(model, options: dict) -> dict:  # noqa: ANN001
+    """``evaluate`` of the averaged generator, and of the raw one at the same step where the model keeps both."""
+    scores = {"averaged": evaluate(model, **options)}
+    if model.averaged_generator is not None:
+        scores["raw"] = evaluate(model, averaged=False, **options)
+    return scores
 
 
 def keep_run(keep: Path, checkpoint: Path, run_dir: Path, command: str, wall: float, scores: dict) -> None:

@@ -6,8 +6,8 @@
 Runs ``python -m ganzoo fit --config CONFIG --trainer.max_time 00:00:MM:00 --trainer.max_steps -1`` (plus any
 overrides after ``--``), so the run trains for the budget however many generator steps that is, then scores the last
 checkpoint's generator (the averaged copy where the run keeps one, and the raw one beside it) with ``ganzoo
-evaluate``'s metrics: FID, KID, IS, precision/recall and 1-NN under the dataset's own ganzoo-trained features, 10,000 samples
-against the training split. Prints one markdown row (and appends it, with the scores as JSON, to ``--results``);
+evaluate``'s metrics: FID, KID, IS, precision/recall and 1-NN under the dataset's own ganzoo-trained features,
+10,000 samples against the training split. Prints one markdown row (and appends it, with the scores as JSON, to ``--results``);
 ``--keep DIR`` keeps the checkpoint, the last grid and ``scores.json``, which ``benchmarks/pretrained.py NAME
 --from_kept DIR`` registers as a pretrained model.
 """
@@ -25,8 +25,7 @@ from pathlib import Path
 
 import ganzoo
 from ganzoo.checkpoints import load_checkpoint
-from ganzoo.metrics.evaluate import evaluate
-from pretrained import keep_run
+from pretrained import averaged_and_raw_scores, keep_run, last_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER = ("| command | generator steps | train wall | FID | precision | recall | 1-NN | raw G: FID / recall |\n"
@@ -56,20 +55,19 @@ def main() -> None:
     parser.add_argument("--data", default="mnist", help="the dataset ganzoo evaluate compares against")
     parser.add_argument("--features", default="mnist-cnn", help="the feature extractor of the metrics")
     parser.add_argument("--num_samples", type=int, default=10000)
-    parser.add_argument("--keep", default=None, help="keep the checkpoint, last grid and scores.json here (for pretrained.py --from_kept)")
+    parser.add_argument("--keep", default=None,
+                        help="keep the checkpoint, last grid and scores.json here (for pretrained.py --from_kept)")
     parser.add_argument("--results", default=None, help="append the row and the scores (JSON) to this file")
     args, overrides = parser.parse_known_args()
     overrides = [o for o in overrides if o != "--"]
     with tempfile.TemporaryDirectory() as run_dir:
         command, wall = fit_for(args.config, args.minutes, args.data_dir, overrides, run_dir)
-        checkpoint = max(Path(run_dir).rglob("*.ckpt"), key=lambda p: p.stat().st_mtime)
+        checkpoint = last_checkpoint(Path(run_dir))
         steps = int(load_checkpoint(checkpoint)["global_step"])
         model = ganzoo.load(checkpoint)
         options = {"data": args.data, "data_dir": args.data_dir, "features": args.features,
                    "metrics": "fid,kid,is,pr,1nn", "num_samples": args.num_samples}  # fmt: skip
-        scores = {"averaged": evaluate(model, **options)}
-        if model.averaged_generator is not None:
-            scores["raw"] = evaluate(model, averaged=False, **options)
+        scores = averaged_and_raw_scores(model, options)
         if args.keep:
             keep_run(Path(args.keep), checkpoint, Path(run_dir), command, wall, scores)
     best, raw = scores["averaged"], scores.get("raw")

@@ -198,12 +198,12 @@ class AdversarialModule(GenerativeModule):
         for name, value in values.items():
             self._logged_values.setdefault(name, []).append(value.detach())
         trainer = self._trainer
-        bar = trainer.progress_bar_callback if trainer is not None else None
-        stock_bar = bar is not None and not getattr(bar, "reads_model_values", False)  # Lightning's: reads every step
         if trainer is not None:
             step, interval = self.global_step, max(trainer.log_every_n_steps, 1)
             if step % interval != 0 and step != trainer.max_steps:
                 return
+        bar = trainer.progress_bar_callback if trainer is not None else None
+        stock_bar = bar is not None and not getattr(bar, "reads_model_values", False)  # Lightning's: reads every step
         means = {name: torch.stack(kept).float().mean() for name, kept in self._logged_values.items()}
         self._logged_values = {}
         self.bar_values = {name: means[name] for name in values}
