@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import digits_data, tiny_dcgan, tiny_toy_gan, toy_data, trainer
+from helpers import digits_data, parameters_of, tiny_dcgan, tiny_toy_gan, toy_data, trainer
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from PIL import Image
 
@@ -105,6 +105,19 @@ def test_metrics_callback_logs_val_fid_for_model_checkpoint_and_keeps_the_extrac
     saved = torch.load(best.best_model_path, weights_only=True)
     assert all(k.startswith(("generator.", "discriminator.")) for k in saved["state_dict"])
     assert len(metrics.real.features) == 200
+
+
+def test_metrics_callback_leaves_the_training_run_as_it_was(tmp_path):
+    """Building the shipped extractor at fit start draws nothing from the global RNG: same weights with or without."""
+    from ganzoo.callbacks import GenerativeMetrics
+
+    runs = []
+    for callbacks in ([], [GenerativeMetrics("fid", every_n_steps=100, num_samples=50, features="mnist-cnn")]):
+        torch.manual_seed(0)
+        model = tiny_dcgan()
+        trainer(tmp_path / str(len(runs)), max_steps=3, callbacks=callbacks).fit(model, digits_data(batch_size=16))
+        runs.append(parameters_of(model.generator))
+    assert runs[0].keys() == runs[1].keys() and all(torch.equal(runs[0][k], runs[1][k]) for k in runs[0])
 
 
 def test_metrics_callback_rejects_unknown_metrics():

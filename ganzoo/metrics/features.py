@@ -170,7 +170,13 @@ def module_cache_id(extractor: nn.Module) -> str:
 
 def get_extractor(spec: str | nn.Module, weights_path: str | Path | None = None) -> nn.Module:
     """An extractor from a name (``mnist-cnn``, ``fashion-mnist-cnn``, ``inception``), a classifier file
-    from ``train_classifier --out``, or a module; in eval mode."""
+    from ``train_classifier --out``, or a module; in eval mode. Building it leaves the global RNG as it was,
+    so a metrics callback does not change the training run it watches."""
+    with torch.random.fork_rng(devices=[]):  # the layers' random initialisation, overwritten by the weights
+        return _build_extractor(spec, weights_path)
+
+
+def _build_extractor(spec: str | nn.Module, weights_path: str | Path | None) -> nn.Module:
     if isinstance(spec, nn.Module):
         return spec.eval().requires_grad_(False)
     if spec in SHIPPED_CLASSIFIERS or str(spec).endswith(".pt"):
