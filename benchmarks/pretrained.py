@@ -4,6 +4,8 @@
     python benchmarks/pretrained.py dcgan-mnist --data_dir ../shared/data [--steps 2000]
     python benchmarks/pretrained.py stargan-mnist-domains --data_dir ../shared/data
     python benchmarks/pretrained.py pix2pix-facades --data_dir ../shared/data
+    python benchmarks/pretrained.py infogan-mnist --data_dir ../shared/data --seed 1 --dry_run --keep DIR
+    python benchmarks/pretrained.py infogan-mnist --data_dir ../shared/data --from_kept DIR   # ship that run
     python benchmarks/pretrained.py --table      # the registry as the README's markdown table
 
 Runs ``python -m ganzoo fit --config <config>`` (with ``--trainer.max_steps`` when given), times it,
@@ -12,7 +14,8 @@ scores the final checkpoint's averaged generator *and* its raw generator at the 
 models: the shipped file's ``ganzoo evaluate`` on the paired test split, with the FCN-score on facades), strips it
 to the generator and config (``ganzoo.zoo.strip_for_shipping``; float16 weights where the entry says ``half``), and
 writes it into ``ganzoo/pretrained`` with its model card: the exact command, steps, wall time,
-hardware, scores. Prints the card.
+hardware, scores. Prints the card. ``--from_kept`` ships a run kept with ``--keep`` without training it again,
+scoring its checkpoint afresh with the entry's metrics.
 """
 
 from __future__ import annotations
@@ -143,7 +146,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=None, help="seed_everything (default: the config's)")
     parser.add_argument("--keep", default=None, help="also copy the final checkpoint and last grid into this folder")
     parser.add_argument("--from_kept", default=None,
-                        help="register the run a --keep folder holds (its last.ckpt and scores.json) instead of training")
+                        help="register the run a --keep folder holds instead of training: its last.ckpt, scored "
+                             "again with the entry's metrics, and the command and wall time in its scores.json")
     args = parser.parse_args()
     entry = ENTRIES[args.name]
     samples = entry.get("num_samples", args.num_samples)
@@ -155,9 +159,10 @@ def main() -> None:
     else:
         options.update(metrics="modes", num_samples=2500)
     if args.from_kept:
-        kept = json.loads((Path(args.from_kept) / "scores.json").read_text())
+        kept = json.loads((Path(args.from_kept) / "scores.json").read_text())  # how the run was made
         checkpoint = Path(args.from_kept) / "last.ckpt"
-        register(args, entry, options, checkpoint, kept["command"], kept["wall_seconds"], kept["scores"])
+        scores = scores_of(checkpoint, entry, options, args.data_dir)  # the entry's metrics, not the kept ones
+        register(args, entry, options, checkpoint, kept["command"], kept["wall_seconds"], scores)
         return
     with tempfile.TemporaryDirectory() as run_dir:
         fit = ["fit", "--config", entry["config"]]
@@ -174,14 +179,7 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "ganzoo", *fit], cwd=ROOT, check=True)
         wall = time.perf_counter() - start
         checkpoint = last_checkpoint(Path(run_dir))
-        model = ganzoo.load(checkpoint)
-        if options["metrics"] == "translation":
-            scores = {"averaged": translation_scores(checkpoint, entry, args.data_dir)}
-        elif options["metrics"] == "domains":
-            scores = {kind: domain_scores(model, args.data_dir, options["num_samples"], kind == "averaged")
-                      for kind in ("averaged", "raw")}  # fmt: skip
-        else:
-            scores = averaged_and_raw_scores(model, options)
+        scores = scores_of(checkpoint, entry, options, args.data_dir)
         if args.keep:
             keep_run(Path(args.keep), checkpoint, Path(run_dir), command, wall, scores)
         register(args, entry, options, checkpoint, command, wall, scores)
@@ -190,6 +188,17 @@ def main() -> None:
 def last_checkpoint(run_dir: Path) -> Path:
     """The checkpoint a finished run wrote last."""
     return max(run_dir.rglob("*.ckpt"), key=lambda p: p.stat().st_mtime)
+
+
+def scores_of(checkpoint: Path, entry: dict, options: dict, data_dir: str | None) -> dict:
+    """The entry's scores of a finished run: its averaged generator and, where the model keeps both, the raw one."""
+    model = ganzoo.load(checkpoint)
+    if options["metrics"] == "translation":
+        return {"averaged": translation_scores(checkpoint, entry, data_dir)}
+    if options["metrics"] == "domains":
+        return {kind: domain_scores(model, data_dir, options["num_samples"], kind == "averaged")
+                for kind in ("averaged", "raw")}  # fmt: skip
+    return averaged_and_raw_scores(model, options)
 
 
 def averaged_and_raw_scores(model, options: dict) -> dict:  # noqa: ANN001

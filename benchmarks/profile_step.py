@@ -1,6 +1,6 @@
-"""Where a ganzoo training step spends its host time: cProfile over the throughput benchmark's DCGAN.
+"""Where a ganzoo training step spends its host time: cProfile over the throughput benchmark's ganzoo loop.
 
-    python benchmarks/profile_step.py [--accelerator gpu] [--steps 300]
+    python benchmarks/profile_step.py [--nets dcgan|ring8] [--ema] [--threads N] [--accelerator gpu] [--steps 100]
 """
 
 from __future__ import annotations
@@ -9,22 +9,31 @@ import argparse
 import cProfile
 import pstats
 
-from throughput import ganzoo_loop, mnist_sized_images
+import torch
+from throughput import ganzoo_loop, training_data
+
+WARMUP = 10
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accelerator", default="cpu", choices=["cpu", "gpu"])
+    parser.add_argument("--nets", default="dcgan", choices=["dcgan", "ring8"])
+    parser.add_argument("--ema", action="store_true", help="keep an EMA of G, as throughput.py --ema")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--sort", default="tottime", help="a pstats sort key, e.g. cumulative")
     args = parser.parse_args()
-    images = mnist_sized_images(64 * (args.steps + 11))
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    data = training_data(args.nets, args.batch_size * (args.steps + WARMUP + 1))
     profiler = cProfile.Profile()
     profiler.enable()
-    rate = ganzoo_loop(images, args.steps, 10, 64, args.accelerator, "32-true")
+    rate = ganzoo_loop(data, args.steps, WARMUP, args.batch_size, args.accelerator, args.nets, args.ema)
     profiler.disable()
-    print(f"{rate:.1f} generator steps/s")
+    print(f"{rate:.1f} generator steps/s (under the profiler)")
     pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
 
 
