@@ -56,7 +56,9 @@ def test_inception_pipeline_runs_on_a_locally_made_weights_file(tmp_path, monkey
         state = tf_inception.FeatureExtractorInceptionV3("inception-v3-compat", ["2048"]).state_dict()
     path = tmp_path / "inception.pth"
     torch.save(state, path)
+    rng_before = torch.random.get_rng_state()
     inception = InceptionFeatures(weights_path=path)
+    assert torch.equal(torch.random.get_rng_state(), rng_before)  # building it draws nothing from the global RNG
     images = torch.randint(0, 256, (2, 1, 28, 28), dtype=torch.uint8)  # grey: repeated to RGB, resized to 299
     features, logits = inception.features_and_logits(images)
     assert features.shape == (2, 2048) and logits.shape == (2, 1008)

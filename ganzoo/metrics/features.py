@@ -94,7 +94,8 @@ def shipped_weights_path(name: str) -> Path:
 def load_domain_classifier(name: str | Path) -> DomainClassifier:
     """A classifier ganzoo ships (``mnist-cnn``, ``fashion-mnist-cnn``, ``mnist-domains-cnn``,
     ``mnist-domains-digits-cnn``) or a file written by
-    ``python -m ganzoo.metrics.train_classifier --out FILE``, in eval mode without gradients."""
+    ``python -m ganzoo.metrics.train_classifier --out FILE``, in eval mode without gradients. Loading it leaves
+    the global RNG as it was."""
     if str(name) in SHIPPED_CLASSIFIERS:
         path = shipped_weights_path(str(name))
         if not path.exists():
@@ -104,7 +105,8 @@ def load_domain_classifier(name: str | Path) -> DomainClassifier:
     else:
         raise ValueError(f"unknown classifier {name!r}; ganzoo ships {sorted(SHIPPED_CLASSIFIERS)}, or pass a .pt file")
     saved = load_checkpoint(path)
-    model = DomainClassifier(saved["num_classes"], saved["in_channels"], saved["image_size"], name=Path(path).stem)
+    with torch.random.fork_rng(devices=[]):  # the random initialisation, overwritten by the weights, draws nothing
+        model = DomainClassifier(saved["num_classes"], saved["in_channels"], saved["image_size"], name=Path(path).stem)
     model.load_state_dict(saved["state_dict"])
     model.cache_id = f"{model.name}:{file_sha256(path)[:16]}"
     return model.eval().requires_grad_(False)
@@ -132,9 +134,10 @@ class InceptionFeatures(nn.Module):
         if weights_path is not None:
             load_file(weights_path)  # refuses non-tensor pickles and corrupt files before torch-fidelity reads it
         try:
-            self.net = FeatureExtractorInceptionV3(
-                "inception-v3-compat", ["2048", "logits_unbiased"], feature_extractor_weights_path=weights_path
-            )
+            with torch.random.fork_rng(devices=[]):  # as load_domain_classifier: the init draws nothing globally
+                self.net = FeatureExtractorInceptionV3(
+                    "inception-v3-compat", ["2048", "logits_unbiased"], feature_extractor_weights_path=weights_path
+                )
         except OSError as err:
             raise RuntimeError(
                 f"Could not get the Inception-v3 FID weights ({err}). Without internet, download "
@@ -170,13 +173,8 @@ def module_cache_id(extractor: nn.Module) -> str:
 
 def get_extractor(spec: str | nn.Module, weights_path: str | Path | None = None) -> nn.Module:
     """An extractor from a name (``mnist-cnn``, ``fashion-mnist-cnn``, ``inception``), a classifier file
-    from ``train_classifier --out``, or a module; in eval mode. Building it leaves the global RNG as it was,
-    so a metrics callback does not change the training run it watches."""
-    with torch.random.fork_rng(devices=[]):  # the layers' random initialisation, overwritten by the weights
-        return _build_extractor(spec, weights_path)
-
-
-def _build_extractor(spec: str | nn.Module, weights_path: str | Path | None) -> nn.Module:
+    from ``train_classifier --out``, or a module; in eval mode. Building one leaves the global RNG as it was
+    (``load_domain_classifier``, ``InceptionFeatures``), so a metrics callback does not change the run it watches."""
     if isinstance(spec, nn.Module):
         return spec.eval().requires_grad_(False)
     if spec in SHIPPED_CLASSIFIERS or str(spec).endswith(".pt"):
