@@ -89,3 +89,13 @@ def test_infogan_paper_networks_have_their_fully_connected_1024_layers():
     assert logit.shape == (3,) and code_logits.shape == (3, 10) and code_means.shape == (3, 2)
     # hidden=0 is the plain DCGAN generator, unchanged
     assert [type(m) for m in DCGANGenerator(74, 28, 1, 64).net] == [type(m) for m in g.net][3:]
+
+
+def test_infogan_discriminator_leaky_slope_reaches_every_activation():
+    """``negative_slope`` sets D's and Q's LeakyReLUs (the paper's code uses 0.01); the default stays DCGAN's 0.2."""
+    from ganzoo.nets import InfoGANDiscriminator
+
+    slopes = {m.negative_slope for m in InfoGANDiscriminator(hidden=64, negative_slope=0.01).modules()
+              if isinstance(m, nn.LeakyReLU)}
+    assert slopes == {0.01}
+    assert {m.negative_slope for m in InfoGANDiscriminator().modules() if isinstance(m, nn.LeakyReLU)} == {0.2}

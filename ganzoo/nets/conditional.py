@@ -138,7 +138,8 @@ class InfoGANDiscriminator(nn.Module):
     """x → (real/fake logit, categorical-code logits, continuous-code means): D and Q sharing one body.
 
     ``hidden > 0`` ends the body with a fully connected layer of that width (BatchNorm, LeakyReLU), as the
-    paper's MNIST discriminator does (FC-1024 after the convolutions).
+    paper's MNIST discriminator does (FC-1024 after the convolutions). ``negative_slope`` is every LeakyReLU's:
+    0.2 as in DCGAN, 0.01 in the paper's code (openai/InfoGAN's ``leaky_rectify``).
     """
 
     def __init__(
@@ -151,23 +152,25 @@ class InfoGANDiscriminator(nn.Module):
         q_hidden: int = 128,
         batch_norm: bool = True,
         hidden: int = 0,
+        negative_slope: float = 0.2,
     ):
         super().__init__()
         self.image_size, self.channels, self.base_channels = image_size, channels, base_channels
         self.categorical_dim, self.continuous_dim, self.q_hidden = categorical_dim, continuous_dim, q_hidden
-        self.batch_norm, self.hidden = batch_norm, hidden
-        layers, width, start = discriminator_body(image_size, channels, base_channels, batch_norm)
+        self.batch_norm, self.hidden, self.negative_slope = batch_norm, hidden, negative_slope
+        layers, width, start = discriminator_body(image_size, channels, base_channels, batch_norm, negative_slope)
         if hidden > 0:
             layers += [nn.Conv2d(width, hidden, start, 1, 0, bias=not batch_norm)]
             layers += [nn.BatchNorm2d(hidden)] if batch_norm else []
-            layers += [nn.LeakyReLU(0.2, True)]
+            layers += [nn.LeakyReLU(negative_slope, True)]
             width, start = hidden, 1
         self.body = nn.Sequential(*layers)
         self.adversarial = nn.Conv2d(width, 1, start, 1, 0)
         q_layers: list[nn.Module] = [nn.Conv2d(width, q_hidden, start, 1, 0, bias=not batch_norm)]
         if batch_norm:
             q_layers.append(nn.BatchNorm2d(q_hidden))
-        q_layers += [nn.LeakyReLU(0.2, True), nn.Flatten(), nn.Linear(q_hidden, categorical_dim + continuous_dim)]
+        q_layers += [nn.LeakyReLU(negative_slope, True), nn.Flatten()]
+        q_layers += [nn.Linear(q_hidden, categorical_dim + continuous_dim)]
         self.q_head = nn.Sequential(*q_layers)
         dcgan_init_(self)
 

@@ -81,17 +81,17 @@ class DCGANGenerator(nn.Module):
 
 
 def discriminator_body(
-    image_size: int, channels: int, base_channels: int, batch_norm: bool = True
+    image_size: int, channels: int, base_channels: int, batch_norm: bool = True, negative_slope: float = 0.2
 ) -> tuple[list[nn.Module], int, int]:
     """DCGAN's D without its output layer: the layers, their last width and the side of their last map."""
     start, n_down = _check_size(image_size)
     width = base_channels
-    layers: list[nn.Module] = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2, True)]
+    layers: list[nn.Module] = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(negative_slope, True)]
     for _ in range(n_down - 1):
         layers += [nn.Conv2d(width, width * 2, 4, 2, 1, bias=not batch_norm)]
         if batch_norm:
             layers += [nn.BatchNorm2d(width * 2)]
-        layers += [nn.LeakyReLU(0.2, True)]
+        layers += [nn.LeakyReLU(negative_slope, True)]
         width *= 2
     return layers, width, start
 
