@@ -54,13 +54,18 @@ def load_file(source: str | Path | bytes, *, weights_only: bool = True, name: st
                 f"{name} is not a PyTorch checkpoint (corrupt, truncated, or another kind of file)"
             ) from err
         lines = [line.strip() for line in str(err).splitlines() if line.strip()]
-        reason = next((line for line in lines if "GLOBAL" in line or "global" in line), lines[0] if lines else "")
+        reason = next((line for line in lines if "GLOBAL" in line or "global" in line), None)
+        if reason is None:  # not a refused class: a pickle broken on the way
+            last = lines[-1] if lines else type(err).__name__
+            raise CheckpointError(
+                f"{name} is not a readable PyTorch checkpoint (corrupt or truncated?): {last}"
+            ) from err
         raise CheckpointError(
             f"{name} needs arbitrary code to unpickle, which weights_only loading refuses ({reason}). "
             "Load it with weights_only=False only if you trust where it came from."
         ) from err
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError) as err:
-        reason = " ".join(str(err).split())
+    except Exception as err:  # noqa: BLE001 -- bytes that start like a pickle can fail anywhere in it (KeyError…)
+        reason = " ".join(str(err).split()) or type(err).__name__
         raise CheckpointError(f"{name} is not a readable PyTorch checkpoint (corrupt or truncated?): {reason}") from err
     return checkpoint
 

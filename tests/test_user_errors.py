@@ -7,6 +7,7 @@ The table runs each bad input through ``ganzoo.cli.main``, the entry point of ``
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -40,7 +41,7 @@ def checkpoints(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("checkpoints")
     main([*RING8, "--trainer.max_steps", "1", "--trainer.default_root_dir", str(folder / "run")])
     (good,) = (folder / "run").rglob("*.ckpt")
-    (folder / "random.ckpt").write_bytes(os.urandom(4096))
+    (folder / "random.ckpt").write_bytes(b"\x00" + random.Random(0).randbytes(4095))  # not a pickle's 0x80 start
     (folder / "truncated.ckpt").write_bytes(good.read_bytes()[:5000])
     torch.save({"state_dict": {}, "payload": os.system}, folder / "malicious.ckpt")
     (folder / "empty.ckpt").write_bytes(b"")
@@ -149,3 +150,14 @@ def test_debug_shows_the_traceback_instead():
     assert plain.returncode == 2 and "Traceback" not in plain.stderr
     assert plain.stderr.strip().splitlines()[-1].startswith("ganzoo: error: batch_size must be positive")
     assert debug.returncode != 0 and "Traceback" in debug.stderr and "batch_size must be positive" in debug.stderr
+
+
+def test_random_bytes_that_start_like_a_pickle_are_one_clear_error():
+    """os.urandom once gave a file starting with 0x80 (a pickle's first byte): torch.load then failed with a KeyError
+    deep in the unpickler, which must still be one CheckpointError naming the file."""
+    from ganzoo.checkpoints import CheckpointError, load_file
+
+    for seed in range(20):
+        data = b"\x80\x02" + random.Random(seed).randbytes(4094)
+        with pytest.raises(CheckpointError, match="bad.ckpt is not a readable PyTorch checkpoint"):
+            load_file(data, name="bad.ckpt")
