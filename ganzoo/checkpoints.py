@@ -56,18 +56,19 @@ def load_file(source: str | Path | bytes, *, weights_only: bool = True, name: st
         lines = [line.strip() for line in str(err).splitlines() if line.strip()]
         reason = next((line for line in lines if "GLOBAL" in line or "global" in line), None)
         if reason is None:  # not a refused class: a pickle broken on the way
-            last = lines[-1] if lines else type(err).__name__
-            raise CheckpointError(
-                f"{name} is not a readable PyTorch checkpoint (corrupt or truncated?): {last}"
-            ) from err
+            raise unreadable(name, lines[-1] if lines else type(err).__name__) from err
         raise CheckpointError(
             f"{name} needs arbitrary code to unpickle, which weights_only loading refuses ({reason}). "
             "Load it with weights_only=False only if you trust where it came from."
         ) from err
     except Exception as err:  # noqa: BLE001 -- bytes that start like a pickle can fail anywhere in it (KeyError…)
-        reason = " ".join(str(err).split()) or type(err).__name__
-        raise CheckpointError(f"{name} is not a readable PyTorch checkpoint (corrupt or truncated?): {reason}") from err
+        raise unreadable(name, " ".join(str(err).split()) or type(err).__name__) from err
     return checkpoint
+
+
+def unreadable(name: str, reason: str) -> CheckpointError:
+    """The one error for a file torch.load cannot read."""
+    return CheckpointError(f"{name} is not a readable PyTorch checkpoint (corrupt or truncated?): {reason}")
 
 
 def load_checkpoint(
