@@ -40,7 +40,7 @@ class Batch:
                 f"A batch of {len(self)} does not split into n_critic={n_critic} equal minibatches; "
                 "use a ganzoo DataModule (it sizes batches for n_critic) or a batch size divisible by n_critic."
             )
-        return self.chunk(n_critic)
+        return [self] if n_critic == 1 else self.chunk(n_critic)
 
     def with_images(self, images: Tensor) -> Batch:
         return replace(self, images=images)

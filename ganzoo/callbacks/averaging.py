@@ -16,7 +16,8 @@ generator is used in eval mode with those averaged statistics.
 
 No step waits for the device: how many steps are averaged is counted on the host (read once when training
 starts), so the copy-or-average choice and the ramp-up need no ``int(n_averaged)``, which
-``AveragedModel.update_parameters`` would read twice a step (``update_average``).
+``AveragedModel.update_parameters`` would read twice a step (``AveragedPairs.update``); the tensors to
+average are listed once per fit.
 """
 
 from __future__ import annotations
@@ -31,25 +32,33 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn, get_swa_multi_avg_fn
 
 
-@torch.no_grad()
-def update_average(averaged: AveragedModel, model: nn.Module, averaged_steps: int, multi_avg_fn: Callable) -> None:
-    """``AveragedModel.update_parameters`` (``use_buffers=True``) with the number of steps already averaged
-    given by the host: the first update copies, later ones apply ``multi_avg_fn`` to the floating-point tensors
-    (integer buffers, BatchNorm's ``num_batches_tracked``, take the model's value); the device-side
-    ``n_averaged`` (kept for checkpoints) is incremented without being read."""
-    pairs = zip(itertools.chain(averaged.module.parameters(), averaged.module.buffers()),
-                itertools.chain(model.parameters(), model.buffers()))  # fmt: skip
-    by_dtype: dict[torch.dtype, tuple[list[torch.Tensor], list[torch.Tensor]]] = {}
-    for mean, current in pairs:
-        if averaged_steps == 0 or not mean.is_floating_point():
+class AveragedPairs:
+    """The (average, model) tensor pairs of ``AveragedModel.update_parameters`` (``use_buffers=True``), listed once
+    per fit: floating-point ones grouped by dtype for one ``multi_avg_fn`` call each, the rest (BatchNorm's integer
+    ``num_batches_tracked``) copied from the model."""
+
+    def __init__(self, averaged: AveragedModel, model: nn.Module):
+        self.averaged = averaged
+        self.pairs = list(zip(itertools.chain(averaged.module.parameters(), averaged.module.buffers()),
+                              itertools.chain(model.parameters(), model.buffers())))  # fmt: skip
+        self.by_dtype: dict[torch.dtype, tuple[list[torch.Tensor], list[torch.Tensor]]] = {}
+        self.copied = [(mean, current) for mean, current in self.pairs if not mean.is_floating_point()]
+        for mean, current in self.pairs:
+            if mean.is_floating_point():
+                means, currents = self.by_dtype.setdefault(mean.dtype, ([], []))
+                means.append(mean)
+                currents.append(current.detach())
+
+    @torch.no_grad()
+    def update(self, averaged_steps: int, multi_avg_fn: Callable) -> None:
+        """The first update (``averaged_steps == 0``) copies, later ones apply ``multi_avg_fn``; the device-side
+        ``n_averaged`` (kept for checkpoints) is incremented without being read."""
+        for mean, current in self.pairs if averaged_steps == 0 else self.copied:
             mean.copy_(current)
-        else:
-            means, currents = by_dtype.setdefault(mean.dtype, ([], []))
-            means.append(mean)
-            currents.append(current.detach())
-    for means, currents in by_dtype.values():
-        multi_avg_fn(means, currents, averaged_steps)
-    averaged.n_averaged += 1
+        if averaged_steps > 0:
+            for means, currents in self.by_dtype.values():
+                multi_avg_fn(means, currents, averaged_steps)
+        self.averaged.n_averaged.add_(1)
 
 
 class GeneratorAveraging(Callback):
@@ -77,6 +86,8 @@ class GeneratorAveraging(Callback):
             raise ValueError(f"start_step ≥ 0 and rampup > 0 needed, got {start_step}, {rampup}")
         self.mode, self.decay, self.start_step, self.rampup = mode, decay, start_step, rampup
         self.averaged_steps = 0  # steps in the average, counted on the host
+        self.pairs: AveragedPairs | None = None  # listed once per fit
+        self._average_fn: tuple[float | None, Callable] | None = None  # (β, swa_utils' update for it)
 
     def decay_at(self, averaged_steps: int) -> float:
         """β for the update that brings the average to ``averaged_steps + 1`` steps (EMA only)."""
@@ -91,14 +102,19 @@ class GeneratorAveraging(Callback):
 
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         self.averaged_steps = int(pl_module.averaged_generator.n_averaged)  # once: a resumed run's count
+        self.pairs = AveragedPairs(pl_module.averaged_generator, pl_module.generator)
 
     def on_train_batch_end(self, trainer: Trainer, pl_module: LightningModule, *args: Any) -> None:
         # global_step counts generator steps: step s has just been taken
         if trainer.global_step <= self.start_step:
             return
-        if self.mode == "ema":
-            average = get_ema_multi_avg_fn(self.decay_at(self.averaged_steps))
-        else:
-            average = get_swa_multi_avg_fn()  # θ̂ ← θ̂ + (θ − θ̂) / (n + 1) with n from the host
-        update_average(pl_module.averaged_generator, pl_module.generator, self.averaged_steps, average)
+        self.pairs.update(self.averaged_steps, self.average_fn(self.averaged_steps))
         self.averaged_steps += 1
+
+    def average_fn(self, averaged_steps: int) -> Callable:
+        """``torch.optim.swa_utils``' update for this step, made again only when β changes (each call of
+        ``get_ema_multi_avg_fn`` decorates a new function). Uniform: θ̂ ← θ̂ + (θ − θ̂) / (n + 1), n from the host."""
+        decay = self.decay_at(averaged_steps) if self.mode == "ema" else None
+        if self._average_fn is None or self._average_fn[0] != decay:
+            self._average_fn = (decay, get_ema_multi_avg_fn(decay) if self.mode == "ema" else get_swa_multi_avg_fn())
+        return self._average_fn[1]

@@ -61,7 +61,7 @@ class AdversarialModule(GenerativeModule):
         self._networks_in_training: tuple[str, ...] = ()
         self._group_parameters: dict[str, list[nn.Parameter]] | None = None  # cached per fit: trainable ones
         self._trainable_group: str | None = None
-        self._losses_finite: dict[str, Tensor] = {}
+        self._unchecked_losses: list[tuple[str, Tensor]] = []  # (group, loss) since the last NaN check
         self._logged_values: dict[str, list[Tensor]] = {}  # since the last log_dict, on the device
         self.logs_written, self.bar_values = 0, {}  # the last logged step values, for ganzoo's progress bar
         self.discriminator_trained = True  # False when loaded from a generator-only (shipped) file
@@ -150,7 +150,7 @@ class AdversarialModule(GenerativeModule):
     def update(self, optimizer: Any, loss: Tensor, group: str) -> None:
         """zero_grad → backward → step (gradients clipped in ``on_before_optimizer_step``), noting whether the
         loss was finite."""
-        self._record_finite(group, loss)
+        self._keep_for_nan_check(group, loss)
         optimizer.zero_grad(set_to_none=True)
         self.manual_backward(loss)
         if group == self.counted_group:
@@ -214,32 +214,30 @@ class AdversarialModule(GenerativeModule):
 
     # ----------------------------------------------------------------- NaN guard
     # A non-finite loss must stop training before the next checkpoint is written. Checking it with
-    # `if not torch.isfinite(loss)` would stall a GPU twice per step, so the flags stay on the device
-    # and are read at the end of every step on the CPU, every log_every_n_steps on accelerators,
+    # `if not torch.isfinite(loss)` would stall a GPU twice per step, so the losses stay on the device
+    # and are checked together at the end of every step on the CPU, every log_every_n_steps on accelerators,
     # and always before a checkpoint is saved.
-    def _record_finite(self, group: str, loss: Tensor) -> None:
-        finite = torch.isfinite(loss.detach())
-        previous = self._losses_finite.get(group)
-        self._losses_finite[group] = finite if previous is None else previous & finite
+    def _keep_for_nan_check(self, group: str, loss: Tensor) -> None:
+        self._unchecked_losses.append((group, loss.detach()))
 
     def check_losses_finite(self) -> None:
         """Raise ``FloatingPointError`` if a loss was NaN or infinite since the last check, on every rank when
         any rank saw one (the ranks check at the same points and agree by one all-reduce, so none is left
-        waiting in a collective for a rank that stopped)."""
-        groups = sorted(self._losses_finite)
-        if not groups:
+        waiting in a collective for a rank that stopped). One ``isfinite`` over all the losses kept."""
+        if not self._unchecked_losses:
             return
-        non_finite = torch.stack([~self._losses_finite[group] for group in groups]).float()
-        self._losses_finite.clear()
+        groups = [group for group, _ in self._unchecked_losses]
+        non_finite = (~torch.isfinite(torch.stack([loss for _, loss in self._unchecked_losses]))).float()
+        self._unchecked_losses.clear()
         if self._trainer is not None and self.trainer.world_size > 1:
             non_finite = self.trainer.strategy.reduce(non_finite, reduce_op="sum")
-        for group, count in zip(groups, non_finite.tolist()):
-            if count > 0:
-                raise FloatingPointError(
-                    f"The {group} loss became NaN or infinite by generator step {self.global_step}; training "
-                    "stopped before saving, so the last checkpoint is intact. Lower the learning rates, set "
-                    "--model.init_args.gradient_clip_val, or use --trainer.precision 32."
-                )
+        failed = sorted({group for group, count in zip(groups, non_finite.tolist()) if count > 0})
+        if failed:
+            raise FloatingPointError(
+                f"The {failed[0]} loss became NaN or infinite by generator step {self.global_step}; training "
+                "stopped before saving, so the last checkpoint is intact. Lower the learning rates, set "
+                "--model.init_args.gradient_clip_val, or use --trainer.precision 32."
+            )
 
     def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
         interval = self.trainer.log_every_n_steps if self._trainer is not None else 1
