@@ -82,7 +82,8 @@ def main() -> None:
         if hasattr(model, "translate"):  # pix2pix, CycleGAN, StarGAN: no noise to sample from
             lines.append(f"{'pretrained ' + name:<18} translation model, not hashed")
         else:
-            lines.append(f"{'pretrained ' + name:<18} sample(16, seed=0)={tensor_hash({'x': model.sample(16, seed=0)})}")
+            samples = model.sample(16, seed=0)
+            lines.append(f"{'pretrained ' + name:<18} sample(16, seed=0)={tensor_hash({'x': samples})}")
         print(lines[-1], flush=True)
     if args.out:
         Path(args.out).write_text("\n".join(lines) + "\n")
