@@ -10,7 +10,7 @@ import cProfile
 import pstats
 
 import torch
-from throughput import ganzoo_loop, training_data
+from throughput import lightning_loop, training_data
 
 WARMUP = 10
 
@@ -31,7 +31,7 @@ def main() -> None:
     data = training_data(args.nets, args.batch_size * (args.steps + WARMUP + 1))
     profiler = cProfile.Profile()
     profiler.enable()
-    rate = ganzoo_loop(data, args.steps, WARMUP, args.batch_size, args.accelerator, args.nets, args.ema)
+    rate = lightning_loop(data, args.steps, WARMUP, args.batch_size, args.accelerator, args.nets, args.ema)
     profiler.disable()
     print(f"{rate:.1f} generator steps/s (under the profiler)")
     pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)

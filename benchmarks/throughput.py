@@ -6,10 +6,11 @@ and losses; with ``--ema`` both keep an EMA of G (ganzoo: ``GeneratorAveraging``
 images; ``--nets ring8``: the ring8 MLPs (3 × 128 hidden) on 2-D points, where host overhead dominates the step
 as it does on a GPU. The plain loop reads a ``TensorDataset`` as most loops do; ganzoo reads it the way its own
 DataModules do (``InMemoryTensors``: one gather per batch, not one lookup per sample). Prints both rates and the
-ratio.
+ratio. ``--bare-lightning`` adds a third loop: a bare ``LightningModule`` (manual optimization) doing exactly the
+plain loop's step on ganzoo's data, the floor any Lightning-based loop stands on.
 
     python benchmarks/throughput.py [--nets dcgan|ring8] [--ema] [--steps 60] [--warmup 10] [--batch-size 64]
-                                    [--accelerator cpu|gpu] [--threads N]
+                                    [--accelerator cpu|gpu] [--threads N] [--bare-lightning]
 """
 
 from __future__ import annotations
@@ -110,6 +111,40 @@ def plain_loop(
     return steps / (time.perf_counter() - start)
 
 
+class BareLightning(pl.LightningModule):
+    """The plain loop's step as a bare LightningModule: no ganzoo, only Lightning's loop around it."""
+
+    def __init__(self, generator: torch.nn.Module, discriminator: torch.nn.Module, ema: bool):
+        super().__init__()
+        self.automatic_optimization = False
+        self.generator, self.discriminator = generator, discriminator
+        self.averaged = [p.detach().clone() for p in generator.parameters()] if ema else []
+
+    def configure_optimizers(self):  # noqa: ANN201
+        return [torch.optim.Adam(net.parameters(), lr=2e-4, betas=(0.5, 0.999))
+                for net in (self.generator, self.discriminator)]  # fmt: skip
+
+    def training_step(self, batch, batch_idx):  # noqa: ANN001, ANN201
+        g_opt, d_opt = self.optimizers()
+        real, latent_dim = prepare(batch.images), self.generator.latent_dim
+        with torch.no_grad():
+            fake = self.generator(torch.randn(len(real), latent_dim, device=real.device))
+        d_loss = losses.minimax_discriminator_loss(self.discriminator(real), self.discriminator(fake))
+        d_opt.zero_grad(set_to_none=True)
+        self.manual_backward(d_loss)
+        d_opt.step()
+        self.discriminator.requires_grad_(False)
+        g_loss = losses.non_saturating_generator_loss(
+            self.discriminator(self.generator(torch.randn(len(real), latent_dim, device=real.device))))
+        g_opt.zero_grad(set_to_none=True)
+        self.manual_backward(g_loss)
+        g_opt.step()
+        self.discriminator.requires_grad_(True)
+        if self.averaged:
+            with torch.no_grad():
+                torch._foreach_lerp_(self.averaged, [p.detach() for p in self.generator.parameters()], 1 - EMA_DECAY)
+
+
 class StepTimer(pl.Callback):
     """Wall time from generator step ``warmup`` to the end of training, in ``elapsed``."""
 
@@ -129,14 +164,18 @@ class StepTimer(pl.Callback):
         self.elapsed = time.perf_counter() - self.start
 
 
-def ganzoo_loop(
-    data: torch.Tensor, steps: int, warmup: int, batch_size: int, accelerator: str, nets: str, ema: bool
+def lightning_loop(
+    data: torch.Tensor, steps: int, warmup: int, batch_size: int, accelerator: str, nets: str, ema: bool,
+    bare: bool = False,
 ) -> float:
+    """ganzoo's GAN (with ``GeneratorAveraging`` for ``ema``), or with ``bare`` the ``BareLightning`` floor."""
     generator, discriminator = networks(nets)
-    model = GAN(generator, discriminator)  # non-saturating G, Adam(2e-4, β1 = 0.5): the plain loop's
-    timer = StepTimer(warmup)
+    if bare:  # Lightning counts both optimizers' steps of a bare module in global_step
+        model, timer, optimizer_steps = BareLightning(generator, discriminator, ema), StepTimer(2 * warmup), 2
+    else:  # non-saturating G, Adam(2e-4, β1 = 0.5): the plain loop's
+        model, timer, optimizer_steps = GAN(generator, discriminator), StepTimer(warmup), 1
     trainer = pl.Trainer(
-        max_steps=steps + warmup,
+        max_steps=(steps + warmup) * optimizer_steps,
         accelerator=accelerator,
         devices=1,
         precision="32-true",
@@ -144,7 +183,7 @@ def ganzoo_loop(
         enable_checkpointing=False,
         enable_progress_bar=False,
         enable_model_summary=False,
-        callbacks=[timer, GeneratorAveraging(decay=EMA_DECAY)] if ema else [timer],
+        callbacks=[timer, GeneratorAveraging(decay=EMA_DECAY)] if ema and not bare else [timer],
     )
     trainer.fit(model, InMemory(data, batch_size))
     return steps / timer.elapsed
@@ -160,6 +199,7 @@ def main() -> None:
     parser.add_argument("--nets", default="dcgan", choices=["dcgan", "ring8"])
     parser.add_argument("--ema", action="store_true", help="both loops keep an EMA of G")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
+    parser.add_argument("--bare-lightning", action="store_true", help="also time a bare LightningModule")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -168,15 +208,24 @@ def main() -> None:
     name = torch.cuda.get_device_name() if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     print(f"{args.nets}{' + EMA' if args.ema else ''}, batch {args.batch_size}, {args.steps} timed generator steps "
           f"after {args.warmup}; {name}")
-    print("| run | plain PyTorch (G steps/s) | ganzoo (G steps/s) | ganzoo / plain |")
-    print("|---|---|---|---|")
-    ratios = []
-    for repeat in range(args.repeats):  # interleaved, so drift in machine load hits both
-        plain = plain_loop(data, args.steps, args.warmup, args.batch_size, device, args.nets, args.ema)
-        ours = ganzoo_loop(data, args.steps, args.warmup, args.batch_size, args.accelerator, args.nets, args.ema)
+    bare_columns = (" bare Lightning (G steps/s) | bare / plain |", "---|---|") if args.bare_lightning else ("", "")
+    print(f"| run | plain PyTorch (G steps/s) | ganzoo (G steps/s) | ganzoo / plain |{bare_columns[0]}")
+    print(f"|---|---|---|---|{bare_columns[1]}")
+    ratios, bare_ratios = [], []
+    run = (args.steps, args.warmup, args.batch_size)
+    for repeat in range(args.repeats):  # interleaved, so drift in machine load hits each loop alike
+        plain = plain_loop(data, *run, device, args.nets, args.ema)
+        ours = lightning_loop(data, *run, args.accelerator, args.nets, args.ema)
         ratios.append(ours / plain)
-        print(f"| {repeat + 1} | {plain:.2f} | {ours:.2f} | {ours / plain:.3f} |")
+        row = f"| {repeat + 1} | {plain:.2f} | {ours:.2f} | {ours / plain:.3f} |"
+        if args.bare_lightning:
+            bare = lightning_loop(data, *run, args.accelerator, args.nets, args.ema, bare=True)
+            bare_ratios.append(bare / plain)
+            row += f" {bare:.2f} | {bare / plain:.3f} |"
+        print(row, flush=True)
     print(f"median ratio ganzoo / plain: {statistics.median(ratios):.3f} (target ≥ 0.95)")
+    if bare_ratios:
+        print(f"median ratio bare Lightning / plain: {statistics.median(bare_ratios):.3f}")
 
 
 if __name__ == "__main__":
