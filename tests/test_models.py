@@ -154,6 +154,26 @@ def test_non_finite_loss_stops_training_and_keeps_last_checkpoint(tmp_path):
     assert all(torch.isfinite(p).all() for p in restored.parameters())
 
 
+class DiscriminatorNaNAfter(GAN):
+    """A NaN in the discriminator's loss from step ``bad_step`` on, with n_critic = 2 (several D losses a step)."""
+
+    def __init__(self, generator, discriminator, bad_step: int = 3, **kwargs):
+        super().__init__(generator, discriminator, n_critic=2, **kwargs)
+        self.bad_step = bad_step
+
+    def discriminator_loss(self, real, fake):
+        loss = super().discriminator_loss(real, fake)
+        return loss * float("nan") if self.global_step >= self.bad_step else loss
+
+
+def test_a_non_finite_discriminator_loss_is_named_and_stops_at_its_step(tmp_path):
+    # the guard keeps every update's loss and checks them together: the failing group must still be the one named
+    model = DiscriminatorNaNAfter(MLPGenerator(latent_dim=2, hidden_dims=[8]), MLPDiscriminator(hidden_dims=[8]))
+    with pytest.raises(FloatingPointError, match="^The discriminator loss became NaN or infinite by generator step 4"):
+        trainer(tmp_path, max_steps=20).fit(model, toy_data(batch_size=16))
+    assert model.global_step == 4
+
+
 def fit_and_checkpoint(tmp_path, model, data, steps=4) -> str:
     checkpoint = ModelCheckpoint(dirpath=tmp_path / "ckpt")
     trainer(tmp_path, max_steps=steps, callbacks=[checkpoint], enable_checkpointing=True).fit(model, data)
