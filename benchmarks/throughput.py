@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from typing import Any, Callable
 
 import lightning.pytorch as pl
 import torch
@@ -68,6 +69,31 @@ class InMemory(GANDataModule):
         return self.shape
 
 
+def plain_step(
+    generator: torch.nn.Module, discriminator: torch.nn.Module, g_opt: Any, d_opt: Any, real: torch.Tensor,
+    averaged: list[torch.Tensor], backward: Callable[[torch.Tensor], None] = torch.Tensor.backward,
+) -> None:
+    """One generator step as a plain loop writes it (the D step, then the G step; each draws its own noise, as
+    Algorithm 1 does), then the EMA of G into ``averaged`` (empty: none). ``backward``: Lightning's in BareLightning."""
+    latent_dim = generator.latent_dim
+    with torch.no_grad():
+        fake = generator(torch.randn(len(real), latent_dim, device=real.device))
+    d_loss = losses.minimax_discriminator_loss(discriminator(real), discriminator(fake))
+    d_opt.zero_grad(set_to_none=True)
+    backward(d_loss)
+    d_opt.step()
+    discriminator.requires_grad_(False)
+    fake = generator(torch.randn(len(real), latent_dim, device=real.device))
+    g_loss = losses.non_saturating_generator_loss(discriminator(fake))
+    g_opt.zero_grad(set_to_none=True)
+    backward(g_loss)
+    g_opt.step()
+    discriminator.requires_grad_(True)
+    if averaged:
+        with torch.no_grad():
+            torch._foreach_lerp_(averaged, [p.detach() for p in generator.parameters()], 1 - EMA_DECAY)
+
+
 def plain_loop(
     data: torch.Tensor, steps: int, warmup: int, batch_size: int, device: torch.device, nets: str, ema: bool
 ) -> float:
@@ -76,7 +102,6 @@ def plain_loop(
     g_opt = torch.optim.Adam(generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
     d_opt = torch.optim.Adam(discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
     loader = DataLoader(TensorDataset(data), batch_size=batch_size, shuffle=True, drop_last=True)
-    latent_dim = generator.latent_dim
     step, start = 0, 0.0
     while step < steps + warmup:
         for (batch,) in loader:
@@ -84,25 +109,7 @@ def plain_loop(
                 if device.type == "cuda":
                     torch.cuda.synchronize()
                 start = time.perf_counter()
-            real = prepare(batch.to(device))
-            with torch.no_grad():  # Algorithm 1: the D step and the G step each draw their own noise
-                fake = generator(torch.randn(len(real), latent_dim, device=device))
-            d_loss = losses.minimax_discriminator_loss(discriminator(real), discriminator(fake))
-            d_opt.zero_grad(set_to_none=True)
-            d_loss.backward()
-            d_opt.step()
-            for p in discriminator.parameters():
-                p.requires_grad_(False)
-            fake = generator(torch.randn(len(real), latent_dim, device=device))
-            g_loss = losses.non_saturating_generator_loss(discriminator(fake))
-            g_opt.zero_grad(set_to_none=True)
-            g_loss.backward()
-            g_opt.step()
-            for p in discriminator.parameters():
-                p.requires_grad_(True)
-            if ema:
-                with torch.no_grad():
-                    torch._foreach_lerp_(averaged, [p.detach() for p in generator.parameters()], 1 - EMA_DECAY)
+            plain_step(generator, discriminator, g_opt, d_opt, prepare(batch.to(device)), averaged)
             step += 1
             if step == steps + warmup:
                 break
@@ -117,8 +124,11 @@ class BareLightning(pl.LightningModule):
     def __init__(self, generator: torch.nn.Module, discriminator: torch.nn.Module, ema: bool):
         super().__init__()
         self.automatic_optimization = False
-        self.generator, self.discriminator = generator, discriminator
-        self.averaged = [p.detach().clone() for p in generator.parameters()] if ema else []
+        self.generator, self.discriminator, self.ema = generator, discriminator, ema
+        self.averaged: list[torch.Tensor] = []
+
+    def on_train_start(self) -> None:  # the EMA's copies on the device the weights were moved to
+        self.averaged = [p.detach().clone() for p in self.generator.parameters()] if self.ema else []
 
     def configure_optimizers(self):  # noqa: ANN201
         return [torch.optim.Adam(net.parameters(), lr=2e-4, betas=(0.5, 0.999))
@@ -126,23 +136,8 @@ class BareLightning(pl.LightningModule):
 
     def training_step(self, batch, batch_idx):  # noqa: ANN001, ANN201
         g_opt, d_opt = self.optimizers()
-        real, latent_dim = prepare(batch.images), self.generator.latent_dim
-        with torch.no_grad():
-            fake = self.generator(torch.randn(len(real), latent_dim, device=real.device))
-        d_loss = losses.minimax_discriminator_loss(self.discriminator(real), self.discriminator(fake))
-        d_opt.zero_grad(set_to_none=True)
-        self.manual_backward(d_loss)
-        d_opt.step()
-        self.discriminator.requires_grad_(False)
-        g_loss = losses.non_saturating_generator_loss(
-            self.discriminator(self.generator(torch.randn(len(real), latent_dim, device=real.device))))
-        g_opt.zero_grad(set_to_none=True)
-        self.manual_backward(g_loss)
-        g_opt.step()
-        self.discriminator.requires_grad_(True)
-        if self.averaged:
-            with torch.no_grad():
-                torch._foreach_lerp_(self.averaged, [p.detach() for p in self.generator.parameters()], 1 - EMA_DECAY)
+        plain_step(self.generator, self.discriminator, g_opt, d_opt, prepare(batch.images), self.averaged,
+                   backward=self.manual_backward)
 
 
 class StepTimer(pl.Callback):

@@ -148,8 +148,8 @@ class AdversarialModule(GenerativeModule):
         self.restore_requires_grad()
 
     def update(self, optimizer: Any, loss: Tensor, group: str) -> None:
-        """zero_grad → backward → step (gradients clipped in ``on_before_optimizer_step``), noting whether the
-        loss was finite."""
+        """zero_grad → backward → step (gradients clipped in ``on_before_optimizer_step``); the
+        loss is kept for the NaN check."""
         self._keep_for_nan_check(group, loss)
         optimizer.zero_grad(set_to_none=True)
         self.manual_backward(loss)
