@@ -7,7 +7,9 @@ images; ``--nets ring8``: the ring8 MLPs (3 × 128 hidden) on 2-D points, where 
 as it does on a GPU. The plain loop reads a ``TensorDataset`` as most loops do; ganzoo reads it the way its own
 DataModules do (``InMemoryTensors``: one gather per batch, not one lookup per sample). Prints both rates and the
 ratio. ``--bare-lightning`` adds a third loop: a bare ``LightningModule`` (manual optimization) doing exactly the
-plain loop's step on ganzoo's data, the floor any Lightning-based loop stands on.
+plain loop's step on ganzoo's data, the floor any Lightning-based loop stands on. Every loop runs with
+``ganzoo.nvml``'s setting, as a script that does not import Lightning would (without the NVIDIA driver, Adam's
+steps would otherwise retry loading NVML, in all three loops alike).
 
     python benchmarks/throughput.py [--nets dcgan|ring8] [--ema] [--steps 60] [--warmup 10] [--batch-size 64]
                                     [--accelerator cpu|gpu] [--threads N] [--bare-lightning]
@@ -29,6 +31,7 @@ from ganzoo.data.base import GANDataModule, InMemoryTensors, to_unit_range
 from ganzoo.callbacks import GeneratorAveraging
 from ganzoo.models import GAN
 from ganzoo.nets import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+from ganzoo.nvml import skip_nvml_probe_without_driver
 
 EMA_DECAY = 0.999
 
@@ -198,6 +201,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    skip_nvml_probe_without_driver()  # what ganzoo's setup does, here before the plain loop's first step too
     device = torch.device("cuda" if args.accelerator == "gpu" else "cpu")
     data = training_data(args.nets, args.batch_size * (args.steps + args.warmup + 1))
     name = torch.cuda.get_device_name() if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"

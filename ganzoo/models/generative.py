@@ -30,6 +30,7 @@ from ganzoo.checkpoints import (
     read_checkpoint_bytes,
 )
 from ganzoo.models.hparams import class_path
+from ganzoo.nvml import skip_nvml_probe_without_driver
 from ganzoo.rng import collect_all_ranks, restore_for_rank
 
 Latent = Tensor | dict[str, Tensor]
@@ -123,7 +124,9 @@ class GenerativeModule(LightningModule):
 
     # ----------------------------------------------------------------- checkpoints
     def setup(self, stage: str) -> None:
-        """Every checkpoint the trainer writes for this model is crash-safe (``ganzoo.atomic``)."""
+        """Every checkpoint the trainer writes for this model is crash-safe (``ganzoo.atomic``); without the
+        NVIDIA driver, optimizer steps stop probing for it (``ganzoo.nvml``)."""
+        skip_nvml_probe_without_driver()
         if self._trainer is not None:
             if type(self.trainer.strategy.checkpoint_io) is TorchCheckpointIO:
                 self.trainer.strategy.checkpoint_io = AtomicCheckpointIO()
