@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import ctypes
+import os
 
 import lightning.pytorch as pl
 import pytest
@@ -30,13 +31,20 @@ class NvmlLoads:
 
 
 @pytest.fixture
-def no_driver(monkeypatch):  # noqa: ANN201
-    if nvml.nvml_loadable():
-        pytest.skip("the NVIDIA driver is on this machine: Lightning's setting stays")
+def lightnings_setting(monkeypatch):  # noqa: ANN201
+    """The variable as importing Lightning leaves it, and ``nvml_loadable`` asked afresh."""
     monkeypatch.setenv(nvml.VARIABLE, "1")
     nvml.nvml_loadable.cache_clear()
-    yield NvmlLoads(monkeypatch, present=False)
+    yield
     nvml.nvml_loadable.cache_clear()
+
+
+@pytest.fixture
+def no_driver(monkeypatch, lightnings_setting):  # noqa: ANN201
+    if nvml.nvml_loadable():
+        pytest.skip("the NVIDIA driver is on this machine: Lightning's setting stays")
+    nvml.nvml_loadable.cache_clear()
+    return NvmlLoads(monkeypatch, present=False)
 
 
 class LoadsAtFirstStep(pl.Callback):
@@ -52,7 +60,7 @@ def test_training_steps_without_the_driver_never_try_to_load_nvml(no_driver, tmp
     answer, first = torch.cuda.is_available(), LoadsAtFirstStep(no_driver)
     trainer(tmp_path, max_steps=20, callbacks=[first]).fit(tiny_toy_gan(), toy_data())
     assert first.at_first_step is not None and no_driver.count == first.at_first_step  # before: +2 a step
-    assert nvml.os.environ[nvml.VARIABLE] == "0" and torch.cuda.is_available() == answer
+    assert os.environ[nvml.VARIABLE] == "0" and torch.cuda.is_available() == answer
 
 
 def test_the_probe_counter_sees_torchs_retries(no_driver):
@@ -64,12 +72,7 @@ def test_the_probe_counter_sees_torchs_retries(no_driver):
     assert no_driver.count >= 3  # the cost ganzoo.nvml removes, seen while the variable is 1
 
 
-def test_where_nvml_loads_lightnings_setting_stays(monkeypatch):
-    monkeypatch.setenv(nvml.VARIABLE, "1")
-    nvml.nvml_loadable.cache_clear()
+def test_where_nvml_loads_lightnings_setting_stays(monkeypatch, lightnings_setting):
     NvmlLoads(monkeypatch, present=True)
-    try:
-        nvml.skip_nvml_probe_without_driver()
-        assert nvml.os.environ[nvml.VARIABLE] == "1"
-    finally:
-        nvml.nvml_loadable.cache_clear()
+    nvml.skip_nvml_probe_without_driver()
+    assert os.environ[nvml.VARIABLE] == "1"
