@@ -208,10 +208,11 @@ class PairedPlainSteps(pl.Callback):
             self.plain_time += self.plain_done - lightning_done
 
 
-def fit(model: pl.LightningModule, callbacks: list[pl.Callback], optimizer_steps: int, accelerator: str,
+def fit(model: pl.LightningModule, callbacks: list[pl.Callback], max_steps: int, accelerator: str,
         data: torch.Tensor, batch_size: int) -> None:  # fmt: skip
+    """``max_steps`` optimizer steps of ``model`` on ``data`` (no logger, checkpoints, bar or summary)."""
     trainer = pl.Trainer(
-        max_steps=optimizer_steps,
+        max_steps=max_steps,
         accelerator=accelerator,
         devices=1,
         precision="32-true",
