@@ -172,13 +172,11 @@ class StepTimer(pl.Callback):
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
         if trainer.global_step == self.warmup:
-            if pl_module.device.type == "cuda":
-                torch.cuda.synchronize()
+            synchronize(pl_module.device)
             self.start = time.perf_counter()
 
     def on_train_end(self, trainer, pl_module):
-        if pl_module.device.type == "cuda":
-            torch.cuda.synchronize()
+        synchronize(pl_module.device)
         self.elapsed = time.perf_counter() - self.start
 
 
