@@ -75,11 +75,25 @@ def run_hash(config: str, steps: int, root: Path = ROOT, extra: list[str] = ()) 
     return groups
 
 
+def model_kind(model) -> str:  # noqa: ANN001
+    """The model's kind by its class: multi_domain (StarGAN), translating (pix2pix, CycleGAN) or sampling; in a
+    checkout from before ``ganzoo.models.translating`` (``--root`` of an older commit) by its methods."""
+    try:
+        from ganzoo.models.translating import TranslatingModule
+    except ImportError:  # an older checkout: its models declare no kind
+        if hasattr(model, "num_domains"):
+            return "multi_domain"
+        return "translating" if hasattr(model, "translate") else "sampling"
+    if isinstance(model, TranslatingModule):
+        return "multi_domain" if model.multi_domain else "translating"
+    return "sampling"
+
+
 def translation_hash(model) -> str:  # noqa: ANN001
     """The model's translation of 4 seeded random images (test-time dropout seeded too; StarGAN into domain 1)."""
     torch.manual_seed(0)
     x = torch.rand(4, *model.generator.input_shape) * 2 - 1
-    options = {"domains": 1} if hasattr(model, "num_domains") else {}
+    options = {"domains": 1} if model_kind(model) == "multi_domain" else {}
     return tensor_hash({"x": model.translate(x, **options)})
 
 
@@ -109,7 +123,7 @@ def main() -> None:
     for card in ganzoo.list_models():
         name = card["name"]
         model = ganzoo.load(name)
-        if hasattr(model, "translate"):  # pix2pix, CycleGAN, StarGAN: no noise to sample from
+        if model_kind(model) != "sampling":  # pix2pix, CycleGAN, StarGAN: no noise to sample from
             lines.append(f"{'pretrained ' + name:<18} translate(4 seeded images)={translation_hash(model)}")
         else:
             samples = model.sample(16, seed=0)

@@ -6,6 +6,8 @@ power cut. On Linux the file is first created unnamed (``O_TMPFILE``), so a writ
 nothing behind; it gets a name only once complete, for the instant before the rename. Elsewhere a named
 ``.<name>.tmp-<random>`` file is used, removed when the write fails (ENOSPC, a full quota), and, when a SIGKILL
 left one behind, by the next write of that file.
+
+The Trainer plugin that writes checkpoints this way is ``ganzoo.plugins.AtomicCheckpointIO``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 
 _NO_UNNAMED_FILES: set[int] = set()  # devices where an O_TMPFILE file cannot be made or linked into its folder
@@ -129,11 +130,3 @@ def _fsync_folder(folder: Path) -> None:
     finally:
         os.close(fd)
 
-
-class AtomicCheckpointIO(TorchCheckpointIO):
-    """Lightning's checkpoint IO with ``atomic_write_bytes`` for local paths (remote URLs: Lightning's own)."""
-
-    def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any = None) -> None:
-        if storage_options is not None or "://" in str(path):
-            return super().save_checkpoint(checkpoint, path, storage_options)
-        atomic_save(checkpoint, path)

@@ -42,6 +42,10 @@ class Batch:
             )
         return [self] if n_critic == 1 else self.chunk(n_critic)
 
+    def detached(self) -> Batch:
+        """The same batch cut from the autograd graph (what a discriminator update judges)."""
+        return replace(self, **{f.name: getattr(self, f.name).detach() for f in fields(self) if getattr(self, f.name) is not None})
+
     def with_images(self, images: Tensor) -> Batch:
         return replace(self, images=images)
 

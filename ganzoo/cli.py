@@ -6,6 +6,9 @@
 * ``--trainer.strategy ddp`` (and ``ddp_spawn``/``ddp_fork``/``ddp_notebook``), and ``auto`` on several
   devices or nodes, mean ``GANDDPStrategy``: generator and discriminator in separate DDP wrappers.
 * ``--trainer.max_steps`` counts generator steps; checkpoints are named by it (``step=1000.ckpt``).
+* Checkpoints are written crash-safe (``ganzoo.plugins.AtomicCheckpointIO``) unless ``--trainer.plugins``
+  names another CheckpointIO; without the NVIDIA driver, optimizer steps stop probing for it (``ganzoo.nvml``).
+* The DataModule is told how many real minibatches a training step takes (the model's ``real_batches_per_step``).
 * At the end of ``fit`` it says where the run went: the folder, the last sample grid, the last checkpoint.
 """
 
@@ -21,6 +24,8 @@ from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch import Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
+from lightning.pytorch.plugins.io import CheckpointIO, TorchCheckpointIO
+from lightning.pytorch.strategies import Strategy
 from lightning.pytorch.utilities import rank_zero_info
 
 from ganzoo.callbacks.progress_bar import ProgressBar
@@ -34,6 +39,8 @@ from ganzoo.data.base import GANDataModule
 from ganzoo.distributed import resolve_strategy, uses_plain_ddp
 from ganzoo.loggers import SaveConfigToLoggers, WandbNotReady, check_wandb_ready
 from ganzoo.models.generative import GenerativeModule
+from ganzoo.nvml import skip_nvml_probe_without_driver
+from ganzoo.plugins import AtomicCheckpointIO
 
 MAX_STEPS_HELP = (
     "Stop after this many generator steps (ganzoo counts only generator updates in global_step: with "
@@ -67,6 +74,7 @@ class OneLineErrorParser(LightningArgumentParser):
 
 class GanzooCLI(LightningCLI):
     def __init__(self, args: Any = None, run: bool = True, **kwargs: Any):
+        skip_nvml_probe_without_driver()
         super().__init__(
             model_class=GenerativeModule,
             datamodule_class=GANDataModule,
@@ -99,6 +107,7 @@ class GanzooCLI(LightningCLI):
             # "auto" on several devices or nodes would be Lightning's one-wrapper DDP: use ganzoo's
             strategy = "ddp_fork" if hasattr(sys, "ps1") else "ddp"
         kwargs.setdefault("strategy", resolve_strategy(strategy))
+        kwargs["plugins"] = with_atomic_checkpoint_io(kwargs.get("plugins", config.get("plugins")), kwargs["strategy"])
         trainer = super().instantiate_trainer(**kwargs)
         for i, callback in enumerate(trainer.callbacks):  # Lightning's bar reads logged values every step
             if type(callback) is TQDMProgressBar:
@@ -108,6 +117,12 @@ class GanzooCLI(LightningCLI):
                 callback.filename = CHECKPOINT_NAME
         check_wandb_ready(trainer)
         return trainer
+
+    def instantiate_classes(self) -> None:
+        """Model, data and trainer; a ganzoo DataModule is told the real minibatches a step of the model takes."""
+        super().instantiate_classes()
+        if isinstance(self.datamodule, GANDataModule):
+            self.datamodule.real_batches_per_step = self.model.real_batches_per_step
 
     def before_fit(self) -> None:
         if self.trainer.max_steps == 0:
@@ -137,6 +152,20 @@ class GanzooCLI(LightningCLI):
                 f"{path} is a {stored} checkpoint but this run's model is {mine}: resume it with the config it "
                 "was trained with (--config …), or set --model.class_path to match"
             )
+
+
+def with_atomic_checkpoint_io(plugins: Any, strategy: Any) -> list[Any]:
+    """``plugins`` (None, one or a list) with crash-safe checkpoint IO, unless they hold a CheckpointIO. A
+    strategy instance gets it set on itself instead (Lightning refuses a CheckpointIO from both), unless it
+    was built with a CheckpointIO other than Lightning's default."""
+    plugins = [] if plugins is None else list(plugins) if isinstance(plugins, (list, tuple)) else [plugins]
+    if any(isinstance(plugin, CheckpointIO) for plugin in plugins):
+        return plugins
+    if isinstance(strategy, Strategy):
+        if type(strategy.checkpoint_io) is TorchCheckpointIO:
+            strategy.checkpoint_io = AtomicCheckpointIO()
+        return plugins
+    return [*plugins, AtomicCheckpointIO()]
 
 
 def auto_strategy_is_plain_ddp(config: Any) -> bool:
@@ -205,6 +234,7 @@ def main(args: Any = None) -> Any:
     """
     from ganzoo.commands import COMMANDS, run_command
 
+    skip_nvml_probe_without_driver()
     argv = list(sys.argv[1:] if args is None else args)
     if "--debug" in argv:
         argv.remove("--debug")

@@ -6,25 +6,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-
-class CommandParser(argparse.ArgumentParser):
-    """argparse for ganzoo's own commands: every error one line on stderr, exit code 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.fail(f"{message} ({self.prog} --help lists the options)")
-
-    def fail(self, err: BaseException | str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {' '.join(str(err).split())}\n")
-
-
-def _device(name: str) -> str:
-    import torch
-
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return name
+from ganzoo.command_parser import CommandParser
+from ganzoo.command_parser import device_name as _device
+from ganzoo.models.sampling import SamplingModule
+from ganzoo.models.translating import TranslatingModule
+from ganzoo.translate import translate_command
 
 
 CLASSIFIER_DATA = {"mnist-cnn": "mnist", "fashion-mnist-cnn": "fashion-mnist"}
@@ -76,12 +64,14 @@ def evaluate_command(argv: list[str]) -> dict[str, Any]:
         model = load(args.ckpt)
     except (ValueError, OSError, RuntimeError) as err:
         parser.fail(err)
-    if hasattr(model, "num_domains"):
+    if isinstance(model, TranslatingModule) and model.multi_domain:  # StarGAN
         result = evaluate_domain_model(model, args, parser)
-    elif hasattr(model, "translate"):
+    elif isinstance(model, TranslatingModule):
         result = evaluate_translation_model(model, args, parser)
-    else:
+    elif isinstance(model, SamplingModule):
         result = evaluate_generator(model, args, parser)
+    else:
+        parser.fail(f"{type(model).__name__} neither samples nor translates images: nothing to evaluate")
     result["checkpoint"] = str(args.ckpt)
     width = max(map(len, result))
     for key, value in result.items():
@@ -93,7 +83,9 @@ def evaluate_command(argv: list[str]) -> dict[str, Any]:
     return result
 
 
-def evaluate_translation_model(model: Any, args: argparse.Namespace, parser: CommandParser) -> dict[str, Any]:
+def evaluate_translation_model(
+    model: TranslatingModule, args: argparse.Namespace, parser: CommandParser
+) -> dict[str, Any]:
     """A translation model on the paired ``--split`` of the dataset folder ``--data``: L1, PSNR, SSIM; a facades
     labels → photo model also the FCN-score (``ganzoo.metrics.fcn_score``)."""
     from ganzoo.data.base import to_unit_range
@@ -120,7 +112,7 @@ def evaluate_translation_model(model: Any, args: argparse.Namespace, parser: Com
         parser.fail(err)
 
 
-def evaluate_domain_model(model: Any, args: argparse.Namespace, parser: CommandParser) -> dict[str, Any]:
+def evaluate_domain_model(model: TranslatingModule, args: argparse.Namespace, parser: CommandParser) -> dict[str, Any]:
     """A multi-domain model (StarGAN) on the first ``--num_samples`` test images of its training domains:
     target-domain accuracy, digits kept, reconstruction L1 (``ganzoo.metrics.domains``)."""
     from ganzoo.metrics.domains import evaluate_trained_domains
@@ -133,7 +125,7 @@ def evaluate_domain_model(model: Any, args: argparse.Namespace, parser: CommandP
         parser.fail(err)
 
 
-def evaluate_generator(model: Any, args: argparse.Namespace, parser: CommandParser) -> dict[str, Any]:
+def evaluate_generator(model: SamplingModule, args: argparse.Namespace, parser: CommandParser) -> dict[str, Any]:
     """FID, KID, IS, precision/recall, 1-NN, … of a generator's samples."""
     from ganzoo.metrics.evaluate import evaluate
 
@@ -201,6 +193,9 @@ def sample_command(argv: list[str]) -> list[Path]:
         model = load(args.model)
     except (ValueError, OSError, RuntimeError) as err:
         parser.fail(err)
+    if not isinstance(model, SamplingModule):
+        parser.fail(f"{type(model).__name__} translates images rather than sampling noise: use ganzoo translate"
+                    if isinstance(model, TranslatingModule) else f"{type(model).__name__} does not sample")  # fmt: skip
     rng = torch.Generator().manual_seed(args.seed)
     try:
         z, nrow = sample_latent_for(model, args, rng)
@@ -244,16 +239,14 @@ def parse_labels_arg(text: str, num: int, num_classes: int):  # noqa: ANN201
     return torch.tensor(values if len(values) == num else values * num), None
 
 
-def sample_latent_for(model, args, rng):  # noqa: ANN001, ANN201
+def sample_latent_for(model: SamplingModule, args: argparse.Namespace, rng: Any):  # noqa: ANN201
     """The latent ``ganzoo sample`` decodes, and the grid's row length (None: square)."""
     import torch
 
-    conditional = getattr(model, "num_classes", None)
+    conditional = model.num_classes
     if args.labels is not None and not conditional:
         raise ValueError(f"{type(model).__name__} is not class-conditional; drop --labels")
-    if args.traverse is not None:
-        if not hasattr(model, "traversal_latent"):
-            raise ValueError(f"{type(model).__name__} has no continuous codes to traverse; --traverse is for InfoGAN")
+    if args.traverse is not None:  # traversal_latent raises for models without continuous codes
         code = args.traverse.lower().removeprefix("c")
         if not code.isdigit():
             raise ValueError(f"--traverse takes c1, c2, …, got {args.traverse!r}")
@@ -263,7 +256,7 @@ def sample_latent_for(model, args, rng):  # noqa: ANN001, ANN201
     num = len(labels) if labels is not None else args.num
     if not args.interpolate:
         if labels is None and conditional:
-            return model.grid_latent(num, rng)  # one row per class
+            return model.grid_inputs(num, rng)  # one row per class
         latent = model.sample_latent(num, rng) if labels is None else model.sample_latent(num, rng, labels=labels)
         return latent, nrow or max(1, int(num**0.5))
     ends = model.sample_latent(2 * num, rng) if labels is None else model.sample_latent(2 * num, rng, labels=labels.repeat(2))
@@ -274,13 +267,6 @@ def sample_latent_for(model, args, rng):  # noqa: ANN001, ANN201
         return path, args.steps
     # conditional: the noise moves along each row, the class (and codes) of the row's start stay
     return {k: (path if k == "z" else v[:num].repeat_interleave(args.steps, 0)) for k, v in ends.items()}, args.steps
-
-
-def translate_command(argv: list[str]) -> list[Path]:
-    """``python -m ganzoo translate --model SPEC --input FILE_OR_DIR --out DIR`` (``ganzoo.translate``)."""
-    from ganzoo.translate import translate_command as run
-
-    return run(argv)
 
 
 COMMANDS = {"evaluate": evaluate_command, "sample": sample_command, "translate": translate_command}

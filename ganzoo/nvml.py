@@ -7,6 +7,10 @@ call before it falls back to ``cudaGetDeviceCount``, the question it asks withou
 about 0.2 ms an optimizer step on a 2-core VM with a CUDA build of torch (0.4 ms of a 4.4 ms ring8 MLP step). Where NVML
 cannot be loaded the variable changes no answer, only that cost, so ganzoo sets it back to 0 there; machines
 with the driver keep Lightning's setting.
+
+The ``ganzoo`` command (``ganzoo.cli.main``, ``GanzooCLI``) makes this setting as it starts. A Python script that
+trains with its own ``Trainer`` calls ``skip_nvml_probe_without_driver()`` itself, after importing Lightning and
+before ``fit``.
 """
 
 from __future__ import annotations

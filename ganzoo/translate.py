@@ -15,7 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ganzoo.commands import CommandParser
+from ganzoo.command_parser import CommandParser
+from ganzoo.models.translating import TranslatingModule
 
 
 def input_files(spec: str) -> list[Path]:
@@ -28,7 +29,7 @@ def input_files(spec: str) -> list[Path]:
     return image_files(path, ": --input is neither an image file nor a folder")
 
 
-def target_domain(model: Any, name: str | None) -> str | int:
+def target_domain(model: TranslatingModule, name: str | None) -> str | int:
     """``--target-domain``: a domain name the model knows, or an index; for attribute domains (CelebA) the names
     of the attributes to set, comma-separated (the others are cleared)."""
     names = list((model.domains or {}).get("names") or [])
@@ -69,12 +70,12 @@ def translate_command(argv: list[str]) -> list[Path]:
     args = parser.parse_args(argv)
     try:
         model = load(args.model)
-        if not hasattr(model, "translate"):
+        if not isinstance(model, TranslatingModule):
             raise ValueError(f"{type(model).__name__} does not translate images: use ganzoo sample")
         files = input_files(args.input)
         extra: dict[str, Any] = {}
         crop = None
-        if hasattr(model, "num_domains"):  # StarGAN
+        if model.multi_domain:  # StarGAN
             for option, given in (("--pairs", args.pairs), ("--into", args.into), ("--dropout", args.dropout)):
                 if given:
                     raise ValueError(f"{option} is for pix2pix and CycleGAN; StarGAN takes --target-domain")
@@ -82,12 +83,12 @@ def translate_command(argv: list[str]) -> list[Path]:
             crop = (((model.domains or {}).get("data") or {}).get("init_args") or {}).get("crop_size")  # CelebA
         elif args.target_domain is not None:
             raise ValueError(f"--target-domain is for multi-domain models (StarGAN), not {type(model).__name__}")
-        pairs: dict[str, Any] = dict(getattr(model, "pairs", None) or {})
+        pairs: dict[str, Any] = dict(model.pairs or {})
         inverse = args.into is not None and args.into == pairs.get("source")
         if args.into is not None and args.into not in (pairs.get("source"), pairs.get("target")):
             raise ValueError(f"--into {args.into}: this model translates between {pairs.get('source')!r} and "
                              f"{pairs.get('target')!r}")  # fmt: skip
-        if inverse and not hasattr(model, "inverse_generator"):
+        if inverse and not model.two_way:
             raise ValueError(f"{type(model).__name__} translates one way only, into {pairs.get('target')!r}")
         if inverse and args.pairs:
             raise ValueError("--pairs writes triptychs of the training direction; drop it with --into the source")

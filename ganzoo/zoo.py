@@ -160,9 +160,11 @@ def strip_for_shipping(
 def _generator_side(checkpoint: dict[str, Any]) -> tuple[str, ...]:
     """The networks the checkpoint's model class ships (``GenerativeModule.generator_side``)."""
     from ganzoo.checkpoints import checkpoint_class_path, import_class
+    from ganzoo.models.generative import GenerativeModule
 
     stored = checkpoint_class_path(checkpoint)
-    return tuple(getattr(import_class(stored), "generator_side", ("generator",))) if stored else ("generator",)
+    cls = import_class(stored) if stored else None
+    return tuple(cls.generator_side) if isinstance(cls, type) and issubclass(cls, GenerativeModule) else ("generator",)
 
 
 def copy_into_registry(name: str, shipped: Path, card: dict[str, Any]) -> None:

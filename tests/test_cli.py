@@ -99,6 +99,12 @@ def test_switching_the_variant_from_the_command_line(tmp_path):
     assert type(cli.model).__name__ == "GAN" and cli.model.generator_loss_name == "minimax"
 
 
+def test_the_cli_tells_the_datamodule_the_real_batches_a_step_takes():
+    args = ["--config", str(ROOT / "configs/gan/ring8.yaml"), "--model.init_args.n_critic", "3"]
+    cli = GanzooCLI(args=args, run=False)
+    assert cli.datamodule.real_batches_per_step == cli.model.real_batches_per_step == 3
+
+
 def test_an_lr_schedule_not_as_long_as_the_run_warns(tmp_path):
     args = ["fit", "--config", str(ROOT / "configs/gan/ring8.yaml"), *QUIET, "--trainer.logger", "false"]
     args += ["--data.init_args.num_samples", "4096", "--trainer.max_steps", "2"]

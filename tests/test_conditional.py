@@ -126,7 +126,7 @@ def test_sample_fixes_labels_and_is_reproducible():
     a, b = model.sample(6, seed=1, labels=2), model.sample(6, seed=1, labels=[2] * 6)
     assert torch.equal(a, b)
     assert not torch.equal(a, model.sample(6, seed=1, labels=5))
-    latent, nrow = model.grid_latent(25, torch.Generator().manual_seed(0))
+    latent, nrow = model.grid_inputs(25, torch.Generator().manual_seed(0))
     assert nrow == 2 and latent["labels"].tolist() == [c for c in range(10) for _ in range(2)]
 
 

@@ -1,4 +1,4 @@
-"""Core v2: the bases fit models that are not one noise-fed G and one D."""
+"""The bases fit models that are not one noise-fed G and one D."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from torch import nn
 import ganzoo
 from ganzoo.batch import Batch
 from ganzoo.callbacks import GeneratorAveraging, SampleGrid
-from ganzoo.models import AdversarialModule, GenerativeModule
+from ganzoo.models import AdversarialModule, SamplingModule
 from ganzoo.models.hparams import save_rebuildable_hyperparameters
 from ganzoo.nets import MLPDiscriminator, MLPGenerator
 
 
-class MomentMatcher(GenerativeModule):
-    """A non-adversarial model on the first base alone (automatic optimization, no discriminator): G is
+class MomentMatcher(SamplingModule):
+    """A non-adversarial sampling model (automatic optimization, no discriminator): G is
     fitted so that its samples' mean and covariance match the data's, the shape a VAE's decoder takes."""
 
     def __init__(self, generator: nn.Module, lr: float = 1e-2):
@@ -53,7 +53,8 @@ class TwoGenerators(AdversarialModule):
 
     network_names = ("generator", "generator_ba", "discriminator")
     optimizer_groups = {"generators": ("generator", "generator_ba"), "discriminators": ("discriminator",)}
-    counted_group = "generators"
+    generator_group = "generators"
+    discriminator_group = "discriminators"
 
     def __init__(self):
         super().__init__(optimizers={}, lr_schedulers={})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
 import signal
 import subprocess
@@ -13,12 +14,16 @@ import time
 import pytest
 import torch
 from conftest import ROOT
+from lightning.pytorch import Trainer
+from lightning.pytorch.plugins.io import TorchCheckpointIO
 from test_user_errors import one_line_error
 
 from ganzoo import atomic
 from ganzoo.atomic import CheckpointWriteError, atomic_save
 from ganzoo.checkpoints import CheckpointError, load_checkpoint
-from ganzoo.cli import main
+from ganzoo.cli import GanzooCLI, main, with_atomic_checkpoint_io
+from ganzoo.distributed import GANDDPStrategy
+from ganzoo.plugins import AtomicCheckpointIO
 
 RING8 = ["fit", "--config", str(ROOT / "configs/gan/ring8.yaml"), "--trainer.enable_progress_bar", "false",
          "--trainer.enable_model_summary", "false", "--trainer.logger", "false", "--data.init_args.num_samples", "4096"]  # fmt: skip
@@ -81,11 +86,39 @@ def test_sigkill_during_saves_leaves_only_complete_checkpoints_and_no_stray_file
 
 
 def test_training_checkpoints_are_written_atomically(tmp_path):
-    from ganzoo.cli import GanzooCLI
-
     cli = GanzooCLI(args=[*RING8, "--trainer.max_steps", "2", "--trainer.default_root_dir", str(tmp_path)])
-    assert type(cli.trainer.strategy.checkpoint_io) is atomic.AtomicCheckpointIO
+    assert type(cli.trainer.strategy.checkpoint_io) is AtomicCheckpointIO
     assert [p.name for p in tmp_path.rglob("*ckpt*")] == ["step=2.ckpt"]  # no temporary file beside it
+
+
+@pytest.mark.parametrize("strategy, devices", [("auto", "1"), ("ddp", "2"), ("ddp_spawn", "2")])
+def test_the_cli_installs_the_crash_safe_plugin_with_any_strategy(strategy, devices):
+    args = [*RING8[1:], "--trainer.accelerator", "cpu", "--trainer.strategy", strategy, "--trainer.devices", devices]
+    cli = GanzooCLI(args=args, run=False)
+    assert type(cli.trainer.strategy.checkpoint_io) is AtomicCheckpointIO
+    assert isinstance(cli.trainer.strategy, GANDDPStrategy) == (strategy != "auto")
+
+
+def test_a_checkpoint_io_the_user_gives_is_kept():
+    plugin = {"class_path": "lightning.pytorch.plugins.io.TorchCheckpointIO"}
+    cli = GanzooCLI(args=[*RING8[1:], "--trainer.plugins", json.dumps([plugin])], run=False)
+    assert type(cli.trainer.strategy.checkpoint_io) is TorchCheckpointIO
+
+
+def test_a_strategy_built_with_its_own_checkpoint_io_keeps_it():
+    class Mine(TorchCheckpointIO):
+        pass
+
+    own = GANDDPStrategy(checkpoint_io=Mine())
+    assert with_atomic_checkpoint_io(None, own) == [] and type(own.checkpoint_io) is Mine
+    trainer = Trainer(strategy=own, accelerator="cpu", devices=2, logger=False)
+    assert type(trainer.strategy.checkpoint_io) is Mine
+
+
+def test_python_users_pass_the_plugin_with_ganzoos_ddp_strategy_too():
+    trainer = Trainer(strategy=GANDDPStrategy(), plugins=[AtomicCheckpointIO()], accelerator="cpu", devices=2,
+                      logger=False)  # fmt: skip
+    assert type(trainer.strategy.checkpoint_io) is AtomicCheckpointIO
 
 
 @pytest.mark.parametrize(

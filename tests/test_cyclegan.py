@@ -64,7 +64,10 @@ class MeanCritic(nn.Module):
 def test_cycle_identity_and_least_squares_losses_by_hand():
     model = CycleGAN(Scale(0.5), Scale(3.0), MeanCritic(0.2), MeanCritic(-0.1), lambda_cycle=10, lambda_identity=0.5)
     x, y = torch.rand(2, 3, 4, 4), torch.rand(2, 3, 4, 4)
-    terms = model.generator_losses(Batch(x, targets=y))
+    real = Batch(x, targets=y)
+    fake = model.make_fake(real)
+    assert torch.equal(fake.targets, 0.5 * x) and torch.equal(fake.images, 3.0 * y)  # G(x) and F(y)
+    total, terms = model.generator_loss(fake, real)
     d_t = lambda v: v.mean((1, 2, 3)) + 0.2  # noqa: E731
     d_s = lambda v: v.mean((1, 2, 3)) - 0.1  # noqa: E731
     adversarial = ((d_t(0.5 * x) - 1) ** 2).mean() + ((d_s(3.0 * y) - 1) ** 2).mean()
@@ -73,9 +76,9 @@ def test_cycle_identity_and_least_squares_losses_by_hand():
     assert terms["adversarial"].item() == pytest.approx(adversarial.item(), rel=1e-6)
     assert terms["cycle"].item() == pytest.approx(cycle.item(), rel=1e-6)
     assert terms["identity"].item() == pytest.approx(identity.item(), rel=1e-6)
-    assert terms["total"].item() == pytest.approx((adversarial + 10 * cycle + 5 * identity).item(), rel=1e-6)
+    assert total.item() == pytest.approx((adversarial + 10 * cycle + 5 * identity).item(), rel=1e-6)
     fake_y, fake_x = 0.5 * x, 3.0 * y
-    d_loss = model.discriminator_losses(Batch(x, targets=y), fake_y, fake_x)  # pools filling: fakes as they are
+    d_loss = model.discriminator_loss(real, Batch(fake_x, targets=fake_y))  # pools filling: fakes as they are
     expected = 0.5 * (((d_t(y) - 1) ** 2).mean() + (d_t(fake_y) ** 2).mean())
     expected += 0.5 * (((d_s(x) - 1) ** 2).mean() + (d_s(fake_x) ** 2).mean())
     assert d_loss.item() == pytest.approx(expected.item(), rel=1e-6)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -158,6 +159,24 @@ def test_too_small_dataset_for_one_step(tmp_path):
     dm = ImageFolderDataModule(str(tmp_path / "few"), image_size=16, batch_size=8, num_workers=0)
     dm.setup()
     with pytest.raises(ValueError, match="fewer than one training step needs"):
+        dm.train_dataloader()
+
+
+class DeclaresThree:
+    real_batches_per_step, n_critic = 3, 7  # the loader asks the declared interface, not n_critic
+
+
+def test_the_loader_takes_the_real_batches_a_step_it_is_told():
+    dm = Toy2DDataModule(batch_size=8, num_samples=64)
+    dm.setup()
+    assert dm.real_batches_per_step is None and len(next(iter(dm.train_dataloader()))[0]) == 8  # alone: 1
+    cpu = SimpleNamespace(root_device=torch.device("cpu"))
+    dm.trainer = SimpleNamespace(lightning_module=DeclaresThree(), strategy=cpu)  # Trainer.fit(model, dm)
+    assert len(next(iter(dm.train_dataloader()))[0]) == 24
+    dm.real_batches_per_step = 2  # what GanzooCLI sets from its model
+    assert len(next(iter(dm.train_dataloader()))[0]) == 16
+    dm.real_batches_per_step = 9
+    with pytest.raises(ValueError, match=r"fewer than one training step needs \(72 = batch_size × 9 "):
         dm.train_dataloader()
 
 

@@ -1,5 +1,6 @@
 """Without the NVIDIA driver, optimizer steps do not try to load it (``ganzoo.nvml``): Lightning's
-``PYTORCH_NVML_BASED_CUDA_CHECK=1`` made torch's Adam retry loading NVML at every step."""
+``PYTORCH_NVML_BASED_CUDA_CHECK=1`` made torch's Adam retry loading NVML at every step. The ``ganzoo`` command
+makes the setting; a Python script calls ``skip_nvml_probe_without_driver`` itself."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import os
 import lightning.pytorch as pl
 import pytest
 import torch
+from conftest import ROOT
 from helpers import tiny_toy_gan, toy_data, trainer
 
-from ganzoo import nvml
+from ganzoo import cli, nvml
 
 
 class NvmlLoads:
@@ -58,6 +60,7 @@ class LoadsAtFirstStep(pl.Callback):
 
 def test_training_steps_without_the_driver_never_try_to_load_nvml(no_driver, tmp_path):
     answer, first = torch.cuda.is_available(), LoadsAtFirstStep(no_driver)
+    nvml.skip_nvml_probe_without_driver()  # what a Python script does (the ganzoo command does it itself)
     trainer(tmp_path, max_steps=20, callbacks=[first]).fit(tiny_toy_gan(), toy_data())
     assert first.at_first_step is not None and no_driver.count == first.at_first_step  # before: +2 a step
     assert os.environ[nvml.VARIABLE] == "0" and torch.cuda.is_available() == answer
@@ -76,3 +79,12 @@ def test_where_nvml_loads_lightnings_setting_stays(monkeypatch, lightnings_setti
     NvmlLoads(monkeypatch, present=True)
     nvml.skip_nvml_probe_without_driver()
     assert os.environ[nvml.VARIABLE] == "1"
+
+
+def test_the_command_line_makes_the_setting(no_driver, monkeypatch):
+    cli.GanzooCLI(args=["--config", str(ROOT / "configs/gan/ring8.yaml")], run=False)
+    assert os.environ[nvml.VARIABLE] == "0"
+    monkeypatch.setenv(nvml.VARIABLE, "1")
+    monkeypatch.setattr(cli, "GanzooCLI", lambda args: None)  # main's own commands and LightningCLI's alike
+    cli.main(["fit"])
+    assert os.environ[nvml.VARIABLE] == "0"

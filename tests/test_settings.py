@@ -17,6 +17,7 @@ from ganzoo.cli import GanzooCLI
 from ganzoo.distributed import GANDDPStrategy
 from ganzoo.models import DRAGAN, GAN, WGANGP, UnrolledGAN
 from ganzoo.nets import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+from ganzoo.plugins import AtomicCheckpointIO
 from ganzoo.regularizers import GradientPenalty, R1Penalty
 
 
@@ -180,5 +181,6 @@ def test_auto_strategy_on_several_devices_uses_ganzoo_ddp():
     args = ["--config", str(ROOT / "configs/gan/ring8.yaml"), "--trainer.accelerator", "cpu", "--trainer.devices", "2"]
     cli = GanzooCLI(args=args, run=False)
     assert isinstance(cli.trainer.strategy, GANDDPStrategy) and cli.trainer.num_devices == 2
+    assert type(cli.trainer.strategy.checkpoint_io) is AtomicCheckpointIO  # set on the strategy instance it made
     cli = GanzooCLI(args=args[:-1] + ["1"], run=False)
     assert not isinstance(cli.trainer.strategy, GANDDPStrategy)  # one device: no DDP at all

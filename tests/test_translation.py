@@ -14,6 +14,8 @@ from torchvision.utils import save_image
 from ganzoo.data import PairedImageDataModule
 from ganzoo.metrics.paired import evaluate_translation, paired_scores
 from ganzoo.models import Pix2Pix
+from ganzoo.models.sampling import SamplingModule
+from ganzoo.models.translating import TranslatingModule
 from ganzoo.nets import PatchDiscriminator, UNetGenerator
 from ganzoo.schedules import LinearDecay
 
@@ -204,6 +206,11 @@ def test_evaluate_and_translate_commands_on_a_trained_model(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["translate", "--model", ckpt, "--input", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x")])
     assert exit_info.value.code == 2 and "neither an image file nor a folder" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:  # the wrong command for the model's kind: one line, exit code 2
+        main(["sample", "--model", ckpt, "--out", str(tmp_path / "x.png")])
+    err = capsys.readouterr().err
+    message = "ganzoo sample: error: Pix2Pix translates images rather than sampling noise: use ganzoo translate"
+    assert exit_info.value.code == 2 and message in err.splitlines(), err
 
 
 def test_translate_dropout_is_a_named_choice():
@@ -214,5 +221,4 @@ def test_translate_dropout_is_a_named_choice():
     off_a, off_b = model.translate(x, dropout=False), model.translate(x, dropout=False)
     assert not torch.equal(on_a, on_b) and torch.equal(off_a, off_b)  # dropout is the only noise
     assert model.test_dropout and model.generator.training  # the paper's default; the model's own mode kept
-    with pytest.raises(ValueError, match="translates images rather than sampling noise"):
-        model.sample(4)
+    assert isinstance(model, TranslatingModule) and not isinstance(model, SamplingModule)  # no sample(): translate

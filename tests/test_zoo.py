@@ -17,6 +17,8 @@ from ganzoo.callbacks import GeneratorAveraging
 from ganzoo.checkpoints import CheckpointError, file_sha256
 from ganzoo.cli import main
 from ganzoo.metrics.evaluate import generator_label
+from ganzoo.models.sampling import SamplingModule
+from ganzoo.models.translating import TranslatingModule
 from ganzoo.zoo import download, registry, resolve, strip_for_shipping
 
 REQUIRED_CARD = {"command", "generator_steps", "wall_seconds", "hardware", "scores", "sha256", "file"}
@@ -61,9 +63,10 @@ def test_every_registry_entry_is_a_model_card_with_a_small_checked_file():
         assert file_sha256(path) == card["sha256"]
         model = ganzoo.load(name)
         assert not model.training and model.discriminator_trained is False
-        if hasattr(model, "num_domains"):  # StarGAN translates: a made-up digit into its first domain
+        assert isinstance(model, (SamplingModule, TranslatingModule)), name
+        if isinstance(model, TranslatingModule) and model.multi_domain:  # StarGAN: a made-up digit into domain 0
             samples = model.translate(torch.rand(4, *model.generator.input_shape) * 2 - 1, 0)
-        elif hasattr(model, "translate"):  # pix2pix, CycleGAN: a made-up source image
+        elif isinstance(model, TranslatingModule):  # pix2pix, CycleGAN: a made-up source image
             samples = model.translate(torch.rand(4, *model.generator.input_shape) * 2 - 1)
         else:
             samples = model.sample(4, seed=0)
@@ -167,7 +170,7 @@ def test_torch_hub_loads_registered_models_the_usual_way():
     assert model.sample(2, seed=0).shape == (2, 1, 16, 16)
 
 
-def test_sample_command_writes_grids_folders_and_interpolations(trained_checkpoint, tmp_path):
+def test_sample_command_writes_grids_folders_and_interpolations(trained_checkpoint, tmp_path, capsys):
     model, path = trained_checkpoint
     grid = tmp_path / "grid.png"
     main(["sample", "--model", str(path), "--num", "16", "--seed", "0", "--out", str(grid)])
@@ -179,6 +182,17 @@ def test_sample_command_writes_grids_folders_and_interpolations(trained_checkpoi
     assert Image.open(strip).size == (6 * 16 + 7 * 2, 2 * 16 + 3 * 2)
     with pytest.raises(SystemExit):
         main(["sample", "--model", str(path), "--labels", "3"])
+    for argv, message in (
+        (["sample", "--model", str(path), "--traverse", "c1"], "DCGAN has no continuous codes to traverse"),
+        (["translate", "--model", str(path), "--input", str(grid), "--out", str(tmp_path / "x")],
+         "DCGAN does not translate images: use ganzoo sample"),
+    ):  # the wrong request for the model's kind: one line, exit code 2
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        err = capsys.readouterr().err
+        lines = [line for line in err.splitlines() if ": error: " in line]
+        assert exit_info.value.code == 2 and len(lines) == 1 and message in lines[0], err
 
 
 def test_sample_command_scatters_2d_models(tmp_path):

@@ -22,6 +22,8 @@ from typing import Any
 from lightning.pytorch import Callback, LightningModule, Trainer
 from torch.nn.utils import parametrize
 
+from ganzoo.models.adversarial import AdversarialModule
+
 
 class CompileNetworks(Callback):
     """Compile the named networks (default: every network the model trains) when fit starts.
@@ -42,7 +44,7 @@ class CompileNetworks(Callback):
         self.options: dict[str, Any] = {"mode": mode, "dynamic": dynamic, "fullgraph": fullgraph}
 
     def names(self, pl_module: LightningModule) -> list[str]:
-        known = list(getattr(pl_module, "network_names", ("generator",)))
+        known = list(pl_module.network_names if isinstance(pl_module, AdversarialModule) else ("generator",))
         names = self.networks if self.networks is not None else known
         unknown = [name for name in names if name not in known]
         if unknown:
@@ -55,7 +57,7 @@ class CompileNetworks(Callback):
         differentiated again (double backward), a spectrally normalised one (its power iteration updates its
         vectors in place between the two forward passes of one update, which a compiled backward then refuses)."""
         model = type(pl_module).__name__
-        twice = getattr(pl_module, "twice_differentiated_networks", lambda: ())()
+        twice = pl_module.twice_differentiated_networks() if isinstance(pl_module, AdversarialModule) else ()
         for name in self.names(pl_module):
             if name in twice:
                 raise ValueError(f"CompileNetworks: {model} differentiates its {name}'s gradient again (a gradient "

@@ -9,10 +9,10 @@ import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
 from torch import Tensor, nn
 
-from ganzoo.metrics.evaluate import dataset_images, sample_generated
-from ganzoo.metrics.features import extract, get_extractor
 from ganzoo.metrics.conditional import CONDITIONAL_METRICS, conditional_scores
+from ganzoo.metrics.features import extract, get_extractor
 from ganzoo.metrics.registry import FeatureSet, compute_metrics, parse_metric_names
+from ganzoo.metrics.samples import dataset_images, sample_generated
 
 
 class GenerativeMetrics(Callback):

@@ -14,6 +14,8 @@ from typing import Any
 from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.callbacks import TQDMProgressBar
 
+from ganzoo.models.adversarial import AdversarialModule
+
 
 class ProgressBar(TQDMProgressBar):
     """``TQDMProgressBar`` that shows a ganzoo model's last logged values, read once per log."""
@@ -26,7 +28,7 @@ class ProgressBar(TQDMProgressBar):
         self._read_for: int | None = None  # the model's logs_written when the values were read
 
     def get_metrics(self, trainer: Trainer, pl_module: LightningModule) -> dict[str, Any]:
-        written = getattr(pl_module, "logs_written", None)
+        written = pl_module.logs_written if isinstance(pl_module, AdversarialModule) else None
         if written is not None and written != self._read_for:
             self._values = {name: float(value) for name, value in pl_module.bar_values.items()}  # one read a log
             self._read_for = written

@@ -73,7 +73,7 @@ class SampleGrid(Callback):
 
     def on_fit_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         rng = torch.Generator().manual_seed(self.seed)
-        self.fixed_noise, self.grid_nrow = pl_module.grid_latent(self.num_samples, rng)
+        self.fixed_noise, self.grid_nrow = pl_module.grid_inputs(self.num_samples, rng)
         self.fixed_noise = to_device(self.fixed_noise, torch.device("cpu"))
         run_dir = run_directory(trainer)
         self.folder = run_dir / "samples"

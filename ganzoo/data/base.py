@@ -1,4 +1,4 @@
-"""What every ganzoo DataModule shares: where data lives, loaders sized for ``n_critic``, uint8 → [-1, 1]."""
+"""What every ganzoo DataModule shares: where data lives, loaders sized per training step, uint8 → [-1, 1]."""
 
 from __future__ import annotations
 
@@ -50,11 +50,17 @@ class GANDataModule(LightningDataModule):
     """Base DataModule.
 
     Args:
-        batch_size: samples per discriminator update. A training step of a model with
-            ``n_critic = k`` receives ``k × batch_size`` real samples, split into k minibatches.
+        batch_size: samples per discriminator update. A training step receives
+            ``real_batches_per_step × batch_size`` real samples, which the model splits into minibatches.
         num_workers: loader worker processes (persistent when > 0).
         data_dir: dataset root; default ``$GANZOO_DATA`` or ``~/.cache/ganzoo/data``.
+
+    ``real_batches_per_step`` (an attribute, not an argument) is how many real minibatches one training step of
+    the model takes (a GAN's ``n_critic``). ``GanzooCLI`` sets it from the model; left ``None`` (``Trainer.fit(model,
+    datamodule)`` in Python), the trainer's model's ``real_batches_per_step`` is asked when the loader is built.
     """
+
+    real_batches_per_step: int | None = None  # (a class default too, for subclasses that skip __init__)
 
     def __init__(self, batch_size: int = 64, num_workers: int = 0, data_dir: str | None = None):
         super().__init__()
@@ -64,6 +70,7 @@ class GANDataModule(LightningDataModule):
         self.num_workers = num_workers
         self.data_dir = Path(data_dir).expanduser() if data_dir else default_data_dir()
         self.train_set: Dataset | None = None
+        self.real_batches_per_step: int | None = None
         self.loader_position = LoaderPosition()  # saved in checkpoints by Lightning (ResumableDataLoader)
 
     @property
@@ -76,17 +83,18 @@ class GANDataModule(LightningDataModule):
         """How many classes the labels of the batches take (``None``: no labels). Conditional models check it."""
         return None
 
-    def _real_batches_per_step(self) -> int:
-        module = self.trainer.lightning_module if self.trainer is not None else None
-        return getattr(module, "n_critic", 1)
-
     def train_dataloader(self) -> DataLoader:
         assert self.train_set is not None, "setup() builds the training set"
-        per_step = self.batch_size * self._real_batches_per_step()
+        batches = self.real_batches_per_step
+        if batches is None:  # not told (Trainer.fit in Python): ask the model's declared interface
+            module = self.trainer.lightning_module if self.trainer is not None else None
+            batches = getattr(module, "real_batches_per_step", 1)
+        per_step = self.batch_size * batches
         if len(self.train_set) < per_step:
             raise ValueError(
                 f"The training set has {len(self.train_set)} samples, fewer than one training step needs "
-                f"({per_step} = batch_size × n_critic): lower --data.init_args.batch_size."
+                f"({per_step} = batch_size × {batches} real batches a step, the model's n_critic): lower "
+                "--data.init_args.batch_size."
             )
         # Pinned memory lets the copy to the GPU run asynchronously (a pageable copy waits for the GPU).
         on_gpu = self.trainer is not None and self.trainer.strategy.root_device.type == "cuda"

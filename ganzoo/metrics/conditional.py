@@ -13,7 +13,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from ganzoo.metrics.features import extract
 from ganzoo.metrics.fid import fid
+from ganzoo.metrics.samples import sample_generated
 
 CONDITIONAL_METRICS = ("label_accuracy", "intra_fid", "matched_accuracy", "mutual_information")
 
@@ -61,7 +63,10 @@ def balanced_labels(num_samples: int, num_classes: int) -> Tensor:
 
 
 def model_classes(model: object) -> int:
-    classes = getattr(model, "num_classes", None)
+    """A sampling model's declared ``num_classes``; a clear error for any other model."""
+    from ganzoo.models.sampling import SamplingModule
+
+    classes = model.num_classes if isinstance(model, SamplingModule) else None
     if not classes:
         raise ValueError(f"{type(model).__name__} is not conditional: label_accuracy, intra_fid, matched_accuracy and "
                          "mutual_information score models that take labels or codes")  # fmt: skip
@@ -83,11 +88,10 @@ def conditional_scores(
 
     ``real``: uint8 images and their labels, needed by ``intra_fid`` only.
     """
-    from ganzoo.metrics.evaluate import sample_generated
-    from ganzoo.metrics.features import extract
+    from ganzoo.models.conditional import ClassConditional
 
     num_classes = model_classes(model)
-    unsupervised = not getattr(model, "needs_labelled_data", True)
+    unsupervised = isinstance(model, ClassConditional) and not model.needs_labelled_data  # InfoGAN's codes
     if unsupervised and {"label_accuracy", "intra_fid"} & set(names):
         raise ValueError(f"{type(model).__name__}'s categorical code has no class names: score it by matched_accuracy")
     if "matched_accuracy" in names and not unsupervised:
@@ -117,9 +121,10 @@ def information_bound(model: torch.nn.Module, images: Tensor, codes: Tensor, bat
     """InfoGAN's ``L_I = ln K − CE(Q(x), c)`` on generated images (needs the trained Q, i.e. D's file)."""
     from ganzoo.data.base import to_unit_range
     from ganzoo.losses import categorical_mutual_information
+    from ganzoo.models.adversarial import AdversarialModule
     from ganzoo.models.generative import eval_mode
 
-    if not getattr(model, "discriminator_trained", False) or not hasattr(model, "discriminator"):
+    if not isinstance(model, AdversarialModule) or not model.discriminator_trained:
         raise ValueError("mutual_information needs Q, which a shipped (generator-only) file does not hold: use a training checkpoint")
 
     logits = []

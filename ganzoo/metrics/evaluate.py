@@ -22,10 +22,11 @@ from torch import Tensor, nn
 
 from ganzoo.atomic import atomic_save
 from ganzoo.checkpoints import CheckpointError, load_file
-from ganzoo.metrics.features import extract, get_extractor, load_domain_classifier, module_cache_id, to_uint8
-from ganzoo.metrics.mode_coverage import mixture_mode_coverage, stacked_mnist_mode_coverage
 from ganzoo.metrics.conditional import CONDITIONAL_METRICS, conditional_scores
+from ganzoo.metrics.features import extract, get_extractor, load_domain_classifier, module_cache_id
+from ganzoo.metrics.mode_coverage import mixture_mode_coverage, stacked_mnist_mode_coverage
 from ganzoo.metrics.registry import METRICS, FeatureSet, compute_metrics, parse_metric_names
+from ganzoo.metrics.samples import dataset_images, sample_generated
 
 CACHE_ENV = "GANZOO_CACHE"
 PREPROCESSING = "uint8 round((x+1)*127.5); real: dataset uint8 resized bilinear+antialias to the model's size"
@@ -41,14 +42,6 @@ TOY_DATASETS = {"ring8": ("ring", 8), "grid25": ("grid", 25)}
 
 def stats_cache_dir() -> Path:
     return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "ganzoo") / "stats"
-
-
-def dataset_images(dataset: Any, indices: Tensor) -> Tensor:
-    """uint8 images at ``indices`` of a dataset of (image, label) pairs (fast path for tensor datasets)."""
-    tensors = getattr(dataset, "tensors", None)
-    if tensors is not None:
-        return tensors[0][indices]
-    return torch.stack([torch.as_tensor(dataset[int(i)][0]) for i in indices])
 
 
 def real_datamodule(data: str, data_dir: str | None, output_shape: Sequence[int], split: str) -> Any:
@@ -85,34 +78,6 @@ def sample_real(datamodule: Any, num_samples: int, seed: int, with_labels: bool 
     tensors = getattr(dataset, "tensors", None)
     labels = tensors[1][order] if tensors is not None else torch.as_tensor([int(dataset[int(i)][1]) for i in order])
     return dataset_images(dataset, order), labels
-
-
-@torch.no_grad()
-def sample_generated(
-    model: nn.Module,
-    num_samples: int,
-    seed: int,
-    batch_size: int = 200,
-    averaged: bool = True,
-    labels: Tensor | None = None,
-) -> Tensor:
-    """``num_samples`` generated samples from a seeded latent stream, on the CPU (images as uint8).
-
-    From the averaged generator when the model has one, unless ``averaged=False``; ``labels`` (one per
-    sample) for conditional models.
-    """
-    rng = torch.Generator().manual_seed(seed)
-    out = []
-    kwargs = {} if averaged else {"averaged": False}
-    for start in range(0, num_samples, batch_size):
-        n = min(batch_size, num_samples - start)
-        if labels is None:
-            latent = model.sample_latent(n, rng) if hasattr(model, "sample_latent") else model.sample_noise(n, rng)
-        else:
-            latent = model.sample_latent(n, rng, labels=labels[start : start + n])
-        samples = model.sample_from(latent, **kwargs).cpu()
-        out.append(to_uint8(samples) if samples.ndim == 4 else samples.float())
-    return torch.cat(out)
 
 
 def _cache_key(datamodule: Any, data: str, split: str, extractor_id: str, num_samples: int, seed: int) -> dict:

@@ -23,7 +23,7 @@ import sys
 import time
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
@@ -31,6 +31,9 @@ from torch import Tensor, nn
 
 from ganzoo.atomic import atomic_save
 from ganzoo.checkpoints import load_checkpoint
+
+if TYPE_CHECKING:
+    from ganzoo.models.translating import TranslatingModule
 
 CLASSES = ("background", "facade", "window", "door", "cornice", "sill", "balcony", "blind", "deco", "molding",
            "pillar", "shop")  # fmt: skip
@@ -132,7 +135,7 @@ def segmentation_scores(predicted: Tensor, truth: Tensor) -> dict[str, float]:
     }
 
 
-def evaluate_facades(model: Any, labels: Tensor, photos: Tensor, segmenter: FacadesSegmenter | None = None,
+def evaluate_facades(model: TranslatingModule, labels: Tensor, photos: Tensor, segmenter: FacadesSegmenter | None = None,
                      full_labels: Tensor | None = None, seed: int = 0) -> dict[str, float]:  # fmt: skip
     """A labels → photo model on facades test pairs (uint8, the model's size): the FCN-score of its photos
     (test-time dropout on and off), of the real photos (the ceiling) and of the mean test photo (input-blind); for
@@ -152,7 +155,7 @@ def evaluate_facades(model: Any, labels: Tensor, photos: Tensor, segmenter: Faca
     for kind, images in (("real", real), ("mean_photo", real.mean(0, keepdim=True).expand_as(real))):
         for name, value in fcn_scores(segmenter, images, truth).items():
             result[f"{kind}_{name}"] = value
-    if hasattr(model, "inverse_generator"):
+    if model.two_way:  # CycleGAN
         made_labels = translate_all(model, real, None, seed=seed, inverse=True)
         palette = segmenter.palette.cpu()
         truth_classes = label_classes(truth, palette, labels.shape[-1])

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from torch import Tensor
 
+from ganzoo.metrics.conditional import CONDITIONAL_METRICS
 from ganzoo.metrics.fid import fid
 from ganzoo.metrics.inception_score import inception_score
 from ganzoo.metrics.kid import kid
@@ -85,8 +86,6 @@ def _one_nn(real: FeatureSet, fake: FeatureSet) -> dict[str, float]:
 def parse_metric_names(names: str | Sequence[str]) -> list[str]:
     """``"fid,kid"`` or ``["fid", "kid"]`` → checked names (``modes`` is handled by evaluation)."""
     items = [n.strip().lower() for n in (names.split(",") if isinstance(names, str) else names) if n.strip()]
-    from ganzoo.metrics.conditional import CONDITIONAL_METRICS
-
     known = [*METRICS, "modes", *CONDITIONAL_METRICS]
     unknown = [n for n in items if n not in known]
     if unknown or not items:

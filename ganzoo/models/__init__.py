@@ -1,7 +1,10 @@
 """One LightningModule per variant, and the registry that names them.
 
-``GenerativeModule`` (sampling, averaging, checkpoints) ← ``AdversarialModule`` (named networks and
-optimizer groups, DDP, NaN guard) ← ``GANModule`` (the n_critic loop) ← the variants.
+``GenerativeModule`` (averaging, checkpoints, shipping) has two kinds: ``SamplingModule`` (noise → data: the GAN
+family, conditional GANs) and ``TranslatingModule`` (image → image: pix2pix, CycleGAN, StarGAN).
+``AdversarialModule`` (named networks and optimizer groups, DDP routing, NaN guard, and the one training loop
+with its hooks) is mixed into both: ``GANModule(AdversarialModule, SamplingModule)`` is the GAN family's base,
+``Pix2Pix(AdversarialModule, TranslatingModule)`` a translator's.
 """
 
 from ganzoo.models.acgan import ACGAN
@@ -17,8 +20,10 @@ from ganzoo.models.generative import GenerativeModule
 from ganzoo.models.infogan import InfoGAN
 from ganzoo.models.lsgan import LSGAN
 from ganzoo.models.pix2pix import Pix2Pix
+from ganzoo.models.sampling import SamplingModule
 from ganzoo.models.sngan import SNGAN
 from ganzoo.models.stargan import StarGAN
+from ganzoo.models.translating import TranslatingModule
 from ganzoo.models.unrolled import UnrolledGAN
 from ganzoo.models.wgan import WGAN
 from ganzoo.models.wgan_gp import WGANGP
@@ -44,5 +49,5 @@ MODELS: dict[str, type[GenerativeModule]] = {
 
 __all__ = [
     "ACGAN", "BEGAN", "CGAN", "CycleGAN", "DCGAN", "InfoGAN", "DRAGAN", "GAN", "LSGAN", "MODELS", "Pix2Pix", "SNGAN", "StarGAN", "WGAN", "WGANGP",
-    "AdversarialModule", "GANModule", "GenerativeModule", "UnrolledGAN",
+    "AdversarialModule", "GANModule", "GenerativeModule", "SamplingModule", "TranslatingModule", "UnrolledGAN",
 ]  # fmt: skip

@@ -1,33 +1,50 @@
-"""The adversarial base: networks by name, optimizers by named group, one update rule, the NaN guard.
+"""The adversarial mixin: named networks and optimizer groups, DDP routing, and THE training loop.
 
-A model lists its networks in ``network_names`` (each an attribute, so state-dict keys stay
-``generator.*``/``discriminator.*``) and its optimizer groups in ``optimizer_groups``: a group name →
-the networks one optimizer updates (CycleGAN: ``generators`` over both generators). ``training_network``
-makes a group trainable and routes calls to its networks through their own DDP wrappers
-(``ganzoo.distributed.GANDDPStrategy``); ``update`` is zero_grad → backward → step, gradients clipped in
-``on_before_optimizer_step``. Making a group trainable switches ``requires_grad`` only when the group changes,
-over parameter lists cached once per fit (Lightning's ``toggle_optimizer``/``untoggle_optimizer`` walk every
-parameter twice per update); the flags are restored when training ends.
+Every adversarial model (the GAN family, conditional GANs, pix2pix, CycleGAN, StarGAN) trains with the one
+``training_step`` below and fills in its hooks:
 
-Budgets are generator steps: only the ``counted_group``'s optimizer steps advance ``global_step``.
+* ``make_fake(real)``: what the generator side makes for a real ``Batch`` (fakes, with the labels or codes used);
+* ``discriminator_loss(real, fake)`` and ``generator_loss(fake, real)``: a loss, or ``(loss, {name: value})``;
+* ``after_discriminator_step()`` (WGAN's clipping) and ``after_generator_step(values)`` (BEGAN's k_t);
+* ``check_batch(batch)``: what the data must carry (labels, targets).
+
+A step: for each of the ``n_critic`` real minibatches, fakes made without gradients and one discriminator
+update; then one generator update on fresh fakes and the last minibatch. Two declared variations keep each
+family's published order: ``shares_fakes`` (pix2pix: the discriminator judges the fakes, made with gradients,
+that the generator update then uses) and ``generator_first`` (CycleGAN: the generator update first, then the
+discriminators on its fakes).
+
+Networks are attributes named in ``network_names`` (state-dict keys ``generator.*``, …) and optimizers named
+groups in ``optimizer_groups`` (CycleGAN: ``generators`` over both generators). ``training_network`` makes a
+group trainable (``ganzoo.models.trainable``) and routes calls to its networks through their own DDP wrappers
+(``ganzoo.distributed.GANDDPStrategy``). Budgets are generator steps: only the generator group's optimizer steps
+advance ``global_step``.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar, Literal
 
 import torch
+from lightning.pytorch import Callback
+from lightning.pytorch.strategies import DDPStrategy
 from torch import Tensor, nn
 
-from ganzoo.models.generative import GenerativeModule, eval_mode, fmt_shape, network_device
+from ganzoo.batch import Batch
+from ganzoo.models.generative import GenerativeModule
 from ganzoo.models.hparams import adam, warn_if_schedule_does_not_match
+from ganzoo.models.nan_guard import NanGuard, non_finite_error
+from ganzoo.models.step_log import StepLog
+from ganzoo.models.trainable import RestoreRequiresGrad, TrainableGroups, step_without_counting
+
+LossOutput = Tensor | tuple[Tensor, dict[str, Tensor]]
 
 
-def _do_nothing() -> None:
-    return None
+def split_loss(output: LossOutput) -> tuple[Tensor, dict[str, Tensor]]:
+    """A loss hook's output as (loss, the values logged beside it)."""
+    return output if isinstance(output, tuple) else (output, {})
 
 
 class AdversarialModule(GenerativeModule):
@@ -41,7 +58,11 @@ class AdversarialModule(GenerativeModule):
 
     network_names: ClassVar[tuple[str, ...]] = ("generator", "discriminator")
     optimizer_groups: ClassVar[dict[str, tuple[str, ...]]] = {"generator": ("generator",), "discriminator": ("discriminator",)}
-    counted_group: ClassVar[str] = "generator"
+    generator_group: ClassVar[str] = "generator"
+    discriminator_group: ClassVar[str] = "discriminator"
+    generator_first: ClassVar[bool] = False
+    shares_fakes: ClassVar[bool] = False
+    n_critic: int = 1
 
     def __init__(
         self,
@@ -60,12 +81,17 @@ class AdversarialModule(GenerativeModule):
         # submodules and never enter the state dict.
         self.ddp_networks: dict[str, nn.Module] = {}
         self._networks_in_training: tuple[str, ...] = ()
-        self._group_parameters: dict[str, list[nn.Parameter]] | None = None  # cached per fit: trainable ones
-        self._trainable_group: str | None = None
-        self._unchecked_losses: list[tuple[str, Tensor]] = []  # (group, loss) since the last NaN check
-        self._logged_values: dict[str, list[Tensor]] = {}  # since the last log_dict, on the device
-        self.logs_written, self.bar_values = 0, {}  # the last logged step values, for ganzoo's progress bar
+        self.trainable, self.nan_guard, self.step_log = TrainableGroups(), NanGuard(), StepLog()
         self.discriminator_trained = True  # False when loaded from a generator-only (shipped) file
+
+    @property
+    def real_batches_per_step(self) -> int:
+        return self.n_critic
+
+    @property
+    def trains_discriminator(self) -> bool:
+        """Whether a step updates the discriminator side (pix2pix's "L1 only" ablation: no)."""
+        return True
 
     @property
     def networks(self) -> dict[str, nn.Module]:
@@ -89,6 +115,78 @@ class AdversarialModule(GenerativeModule):
     def mark_generator_only(self) -> None:
         self.discriminator_trained = False
 
+    # ----------------------------------------------------------------- hooks (families fill these in)
+    def check_batch(self, batch: Batch) -> None:
+        """Refuse, in one line, data that lacks what this model trains on (labels, targets)."""
+
+    def make_fake(self, real: Batch) -> Batch:
+        raise NotImplementedError
+
+    def discriminator_loss(self, real: Batch, fake: Batch) -> LossOutput:
+        raise NotImplementedError
+
+    def generator_loss(self, fake: Batch, real: Batch) -> LossOutput:
+        raise NotImplementedError
+
+    def after_discriminator_step(self) -> None:
+        """After each discriminator update (WGAN clips weights here)."""
+
+    def after_generator_step(self, values: dict[str, Tensor]) -> dict[str, Tensor]:
+        """After the generator update, with the step's losses and logged values; returns more values to log."""
+        return {}
+
+    # ----------------------------------------------------------------- the loop
+    def real_batches(self, batch: Any) -> list[Batch]:
+        """One loader batch as the ``n_critic`` real minibatches of a training step."""
+        batch = Batch.from_loader(batch)
+        self.check_batch(batch)
+        return batch.critic_minibatches(self.n_critic)
+
+    def training_step(self, batch: Any, batch_idx: int) -> None:
+        reals = self.real_batches(batch)
+        values: dict[str, Tensor] = {}  # the step's losses and logged values, for after_generator_step
+        if self.generator_first:  # CycleGAN: D learns from the fakes of this step's G update
+            fake, shown = self.generator_phase(reals[-1], None, values)
+            self.discriminator_phase(reals[-1], fake, values)
+        else:
+            fake = None
+            if self.trains_discriminator:
+                for real in reals:
+                    fake = self.fake_for_discriminator(real)
+                    self.discriminator_phase(real, fake, values)
+            fake, shown = self.generator_phase(reals[-1], fake if self.shares_fakes else None, values)
+        shown = {**{name: values[name] for name in ("d_loss", "g_loss") if name in values}, **shown}
+        shown.update(self.after_generator_step(values))
+        self.step_lr_schedulers()
+        self.log_step(**shown)
+
+    def fake_for_discriminator(self, real: Batch) -> Batch:
+        """Fakes for one discriminator update: without gradients, or (``shares_fakes``) with them, made by the
+        generator through its DDP wrapper, for the generator update to reuse."""
+        if self.shares_fakes:
+            with self.training_network(self.generator_group):
+                return self.make_fake(real)
+        with torch.no_grad():
+            return self.make_fake(real)
+
+    def discriminator_phase(self, real: Batch, fake: Batch, values: dict[str, Tensor]) -> None:
+        with self.training_network(self.discriminator_group):
+            loss, parts = split_loss(self.discriminator_loss(real, fake.detached()))
+            self.update(self.optimizer(self.discriminator_group), loss, self.discriminator_group)
+        self.after_discriminator_step()
+        self.log_later(**parts)
+        values.update(parts, d_loss=loss)
+
+    def generator_phase(self, real: Batch, fake: Batch | None, values: dict[str, Tensor]) -> tuple[Batch, dict[str, Tensor]]:
+        """One generator update (on ``fake`` when the discriminator phase shared it); returns the fakes and the
+        generator loss's logged values (shown on the progress bar)."""
+        with self.training_network(self.generator_group):
+            fake = self.make_fake(real) if fake is None else fake
+            loss, parts = split_loss(self.generator_loss(fake, real))
+            self.update(self.optimizer(self.generator_group), loss, self.generator_group)
+        values.update(parts, g_loss=loss)
+        return fake, parts
+
     # ----------------------------------------------------------------- optimizers
     def configure_optimizers(self) -> Any:
         optimizers, schedulers = [], []
@@ -103,6 +201,9 @@ class AdversarialModule(GenerativeModule):
             warn_if_schedule_does_not_match(scheduler, max_steps)
         return optimizers, schedulers
 
+    def configure_callbacks(self) -> list[Callback]:
+        return [RestoreRequiresGrad()]
+
     def step_lr_schedulers(self) -> None:
         schedulers = self.lr_schedulers()
         if schedulers is None:
@@ -114,50 +215,29 @@ class AdversarialModule(GenerativeModule):
     def training_network(self, group: str) -> Iterator[None]:
         """Only ``group``'s parameters require grad, and calls to its networks go through their DDP wrappers."""
         self._networks_in_training = self.optimizer_groups[group]
-        self.make_trainable(group)
+        self.trainable.make_trainable(group, self.group_parameters)
         try:
             yield
         finally:
             self._networks_in_training = ()
 
-    def make_trainable(self, group: str) -> None:
-        """``requires_grad`` on for ``group``'s parameters and off for the other groups', switched only when the
-        trainable group changes. Parameters frozen before training (``requires_grad=False``) stay frozen."""
-        if group == self._trainable_group:
-            return
-        if self._group_parameters is None:
-            self._group_parameters = {
-                g: [p for name in names for p in getattr(self, name).parameters() if p.requires_grad]
-                for g, names in self.optimizer_groups.items()
-            }
-        for other, parameters in self._group_parameters.items():
-            if other != group:
-                for parameter in parameters:
-                    parameter.requires_grad_(False)
-        for parameter in self._group_parameters[group]:
-            parameter.requires_grad_(True)
-        self._trainable_group = group
+    def group_parameters(self) -> dict[str, list[nn.Parameter]]:
+        return {g: [p for name in names for p in getattr(self, name).parameters()] for g, names in self.optimizer_groups.items()}
 
-    def restore_requires_grad(self) -> None:
+    def teardown(self, stage: str) -> None:
         """Every parameter that trained requires grad again (after ``fit``, as before it)."""
-        for parameters in (self._group_parameters or {}).values():
-            for parameter in parameters:
-                parameter.requires_grad_(True)
-        self._group_parameters, self._trainable_group = None, None
-
-    def on_train_end(self) -> None:
-        self.restore_requires_grad()
+        self.trainable.restore()
 
     def update(self, optimizer: Any, loss: Tensor, group: str) -> None:
         """zero_grad → backward → step (gradients clipped in ``on_before_optimizer_step``); the
         loss is kept for the NaN check."""
-        self._keep_for_nan_check(group, loss)
+        self.nan_guard.keep(group, loss)
         optimizer.zero_grad(set_to_none=True)
         self.manual_backward(loss)
-        if group == self.counted_group:
+        if group == self.generator_group:
             optimizer.step()
         else:
-            self._step_uncounted(optimizer)
+            step_without_counting(optimizer)
 
     def on_before_optimizer_step(self, optimizer: Any) -> None:
         """Clip here, not right after backward: under 16-mixed the precision plugin unscales the gradients
@@ -168,81 +248,40 @@ class AdversarialModule(GenerativeModule):
                 optimizer, gradient_clip_val=self.gradient_clip_val, gradient_clip_algorithm=self.gradient_clip_algorithm
             )
 
-    @staticmethod
-    def _step_uncounted(optimizer: Any) -> None:
-        """Step without advancing ``global_step`` (Lightning counts every optimizer step there).
+    # ----------------------------------------------------------------- logging (ganzoo.models.step_log)
+    @property
+    def logs_written(self) -> int:
+        return self.step_log.logs_written
 
-        The precision plugin (e.g. 16-mixed's gradient scaler) still runs; only Lightning's
-        progress counter, which its manual loop hooks onto the optimizer, is bypassed.
-        """
-        hooks = optimizer._on_before_step, optimizer._on_after_step
-        optimizer._on_before_step = optimizer._on_after_step = _do_nothing
-        try:
-            optimizer.step()
-        finally:
-            optimizer._on_before_step, optimizer._on_after_step = hooks
+    @property
+    def bar_values(self) -> dict[str, Tensor]:
+        return self.step_log.bar_values
 
     def log_later(self, **values: Tensor) -> None:
-        """Values of one update (a critic update's, a loss term's): kept on the device and logged by ``log_step``
-        with the step's own, as their mean over the updates since the last log. Outside training: ignored."""
-        if self._trainer is None:
-            return
-        for name, value in values.items():
-            self._logged_values.setdefault(name, []).append(value.detach())
+        """Values of one update (a critic update's, a loss term's), logged with the step's own as their mean
+        over the updates since the last log. Outside training: ignored."""
+        if self._trainer is not None:
+            self.step_log.keep(values)
 
     def log_step(self, **values: Tensor) -> None:
-        """This generator step's values (and those ``log_later`` kept) are kept on the device and
-        logged as their mean over the steps since the last log, every ``log_every_n_steps`` generator steps and at
-        the last one (Lightning's ``log`` costs about 1 ms a call). Lightning reads values logged to its bar on
-        the host after every step, so ganzoo's bar (``ganzoo.callbacks.ProgressBar``) reads ``bar_values`` instead,
-        once per log."""
-        for name, value in values.items():
-            self._logged_values.setdefault(name, []).append(value.detach())
-        trainer = self._trainer
-        if trainer is not None:
-            step, interval = self.global_step, max(trainer.log_every_n_steps, 1)
-            if step % interval != 0 and step != trainer.max_steps:
-                return
-        bar = trainer.progress_bar_callback if trainer is not None else None
-        stock_bar = bar is not None and not getattr(bar, "reads_model_values", False)  # Lightning's: reads every step
-        means = {name: torch.stack(kept).float().mean() for name, kept in self._logged_values.items()}
-        self._logged_values = {}
-        self.bar_values = {name: means[name] for name in values}
-        self.logs_written += 1  # what ganzoo.callbacks.ProgressBar watches: it reads bar_values once per log
-        self.log_dict(self.bar_values, prog_bar=stock_bar)
-        if len(means) > len(values):
-            self.log_dict({name: value for name, value in means.items() if name not in values})
+        """This generator step's values (shown on the progress bar), logged with those ``log_later`` kept as
+        their means since the last log, every ``log_every_n_steps`` generator steps and at the last one."""
+        self.step_log.keep(values)
+        if self.step_log.due(self._trainer, self.global_step):
+            shown, others = self.step_log.means(list(values))
+            self.log_dict(shown, prog_bar=self.step_log.stock_bar(self._trainer))
+            if others:
+                self.log_dict(others)
 
-    # ----------------------------------------------------------------- NaN guard
-    # A non-finite loss must stop training before the next checkpoint is written. Checking it with
-    # `if not torch.isfinite(loss)` would stall a GPU twice per step, so the losses stay on the device
-    # and are checked together every log_every_n_steps on accelerators (one read), at the end of every step on
-    # the CPU (each loss read as it is: a CPU read waits for nothing), and always before a checkpoint is saved.
-    def _keep_for_nan_check(self, group: str, loss: Tensor) -> None:
-        self._unchecked_losses.append((group, loss.detach()))
-
+    # ----------------------------------------------------------------- NaN guard (ganzoo.models.nan_guard)
     def check_losses_finite(self) -> None:
         """Raise ``FloatingPointError`` if a loss was NaN or infinite since the last check, on every rank when
-        any rank saw one (the ranks check at the same points and agree by one all-reduce, so none is left
-        waiting in a collective for a rank that stopped). One ``isfinite`` over all the losses kept, except on
-        one CPU process, where ``math.isfinite`` of each loss is cheaper than stacking them."""
-        if not self._unchecked_losses:
-            return
-        kept, self._unchecked_losses = self._unchecked_losses, []
+        any rank saw one."""
         distributed = self._trainer is not None and self.trainer.world_size > 1
-        if kept[0][1].device.type == "cpu" and not distributed:  # reading a CPU tensor waits for nothing
-            failed = sorted({group for group, loss in kept if not math.isfinite(loss)})
-        else:  # one read for all the losses (and one all-reduce)
-            non_finite = (~torch.isfinite(torch.stack([loss for _, loss in kept]))).float()
-            if distributed:
-                non_finite = self.trainer.strategy.reduce(non_finite, reduce_op="sum")
-            failed = sorted({group for (group, _), count in zip(kept, non_finite.tolist()) if count > 0})
+        all_reduce = (lambda t: self.trainer.strategy.reduce(t, reduce_op="sum")) if distributed else None
+        failed = self.nan_guard.failed_groups(all_reduce)
         if failed:
-            raise FloatingPointError(
-                f"The {failed[0]} loss became NaN or infinite by generator step {self.global_step}; training "
-                "stopped before saving, so the last checkpoint is intact. Lower the learning rates, set "
-                "--model.init_args.gradient_clip_val, or use --trainer.precision 32."
-            )
+            raise non_finite_error(failed[0], self.global_step)
 
     def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
         interval = self.trainer.log_every_n_steps if self._trainer is not None else 1
@@ -258,8 +297,6 @@ class AdversarialModule(GenerativeModule):
         super().setup(stage)
         if self._trainer is None:
             return
-        from lightning.pytorch.strategies import DDPStrategy
-
         strategy = self.trainer.strategy
         if isinstance(strategy, DDPStrategy) and not getattr(strategy, "wraps_each_network", False):
             raise ValueError(
@@ -267,28 +304,3 @@ class AdversarialModule(GenerativeModule):
                 "(one DDP around the whole module) cannot sync. Use strategy=ganzoo.distributed.GANDDPStrategy() "
                 "(the ganzoo command line does this for --trainer.strategy ddp)."
             )
-        datamodule = getattr(self.trainer, "datamodule", None)
-        data_shape = getattr(datamodule, "data_shape", None)
-        if data_shape is not None:
-            self.check_data_shape(tuple(data_shape))
-        self.check_data_classes(getattr(datamodule, "num_classes", None))
-
-    def check_data_classes(self, num_classes: int | None) -> None:
-        """Conditional models check that the data has labels, as many classes as they expect."""
-
-    def check_data_shape(self, data_shape: tuple[int, ...]) -> None:
-        """Fail at setup, naming both shapes, when the data and the networks disagree."""
-        self.check_generator_shape(data_shape)
-        with torch.no_grad(), eval_mode(self.generator, self.discriminator):
-            try:
-                probe = torch.zeros(2 * getattr(self.discriminator, "pack", 1), *data_shape)
-                self.probe_discriminator(probe.to(network_device(self.discriminator)))
-            except RuntimeError as err:
-                raise ValueError(
-                    f"The discriminator does not accept the data's shape {fmt_shape(data_shape)}: set its "
-                    f"image_size/channels to match. ({str(err).splitlines()[0]})"
-                ) from None
-
-    def probe_discriminator(self, x: Tensor) -> None:
-        """Run the discriminator once on zeros shaped like the data (conditional models add labels)."""
-        self.discriminator(x)

@@ -1,11 +1,12 @@
-"""The shared adversarial loop (Goodfellow et al. 2014, Algorithm 1, with k = ``n_critic``).
+"""The GAN family's base: a noise-sampling generator and a discriminator (Goodfellow et al. 2014, Algorithm 1,
+with k = ``n_critic``), trained by ``AdversarialModule``'s loop.
 
 Each training step takes ``n_critic`` real minibatches (the DataModule hands them over as one
 batch of ``n_critic × batch_size``), makes one discriminator update on each with fresh fakes,
 then one generator update. Optimization is manual; both optimizers come from the config.
 
 Loss hooks receive named batches (``ganzoo.batch.Batch``): ``discriminator_loss(real, fake)`` and
-``generator_loss(fake, real)``, where ``fake`` comes from ``generate_fake`` (images, and for
+``generator_loss(fake, real)``, where ``fake`` comes from ``make_fake`` → ``generate_fake`` (images, and for
 conditional models the labels or codes they were made with).
 """
 
@@ -19,16 +20,18 @@ from torch import Tensor, nn
 
 from ganzoo.batch import Batch
 from ganzoo.models.adversarial import AdversarialModule
+from ganzoo.models.generative import eval_mode, fmt_shape, network_device
+from ganzoo.models.sampling import SamplingModule
 from ganzoo.models.hparams import class_path, save_rebuildable_hyperparameters
 from ganzoo.models.hparams import adam, rmsprop, warn_if_schedule_does_not_match  # noqa: F401  (public names)
 
 
-class GANModule(AdversarialModule):
+class GANModule(AdversarialModule, SamplingModule):
     """Base of the GAN family: a generator, a discriminator, and alternating updates.
 
     Subclasses define ``discriminator_loss(real, fake)`` and ``generator_loss(fake, real)`` on
-    batches and may override ``after_discriminator_step`` (e.g. weight clipping). Variants whose
-    algorithm differs own ``training_step``.
+    batches and may override ``after_discriminator_step`` (e.g. weight clipping) and
+    ``after_generator_step`` (BEGAN's k_t); the loop is ``AdversarialModule.training_step``.
 
     Args:
         generator: maps a latent (noise ``z`` of shape (N, ``generator.latent_dim``)) to samples.
@@ -83,33 +86,23 @@ class GANModule(AdversarialModule):
         """``n`` fakes from fresh noise (conditional models add the labels or codes used)."""
         return Batch(self.generate(self.sample_noise(n)))
 
-    # ----------------------------------------------------------------- losses (variants define)
-    def discriminator_loss(self, real: Batch, fake: Batch) -> Tensor:
-        raise NotImplementedError
+    def make_fake(self, real: Batch) -> Batch:
+        return self.generate_fake(len(real))
 
-    def generator_loss(self, fake: Batch, real: Batch) -> Tensor:
-        raise NotImplementedError
+    # ----------------------------------------------------------------- checks at setup
+    def check_data_shape(self, data_shape: tuple[int, ...]) -> None:
+        """Fail at setup, naming both shapes, when the data and the networks disagree."""
+        self.check_generator_shape(data_shape)
+        with torch.no_grad(), eval_mode(self.generator, self.discriminator):
+            try:
+                probe = torch.zeros(2 * getattr(self.discriminator, "pack", 1), *data_shape)
+                self.probe_discriminator(probe.to(network_device(self.discriminator)))
+            except RuntimeError as err:
+                raise ValueError(
+                    f"The discriminator does not accept the data's shape {fmt_shape(data_shape)}: set its "
+                    f"image_size/channels to match. ({str(err).splitlines()[0]})"
+                ) from None
 
-    def after_discriminator_step(self) -> None:
-        """Hook after each discriminator update (WGAN clips weights here)."""
-
-    # ----------------------------------------------------------------- the loop
-    def real_batches(self, batch: Any) -> list[Batch]:
-        """Split one loader batch into the ``n_critic`` real minibatches of a training step."""
-        return Batch.from_loader(batch).critic_minibatches(self.n_critic)
-
-    def training_step(self, batch: Any, batch_idx: int) -> None:
-        g_opt, d_opt = self.optimizer("generator"), self.optimizer("discriminator")
-        real_batches = self.real_batches(batch)
-        for real in real_batches:
-            with self.training_network("discriminator"):
-                with torch.no_grad():
-                    fake = self.generate_fake(len(real))
-                d_loss = self.discriminator_loss(real, fake)
-                self.update(d_opt, d_loss, "discriminator")
-            self.after_discriminator_step()
-        with self.training_network("generator"):
-            g_loss = self.generator_loss(self.generate_fake(len(real_batches[0])), real_batches[-1])
-            self.update(g_opt, g_loss, "generator")
-        self.step_lr_schedulers()
-        self.log_step(d_loss=d_loss, g_loss=g_loss)
+    def probe_discriminator(self, x: Tensor) -> None:
+        """Run the discriminator once on zeros shaped like the data (conditional models add labels)."""
+        self.discriminator(x)

@@ -7,8 +7,8 @@ D is an autoencoder and ``L(v) = E|v - D(v)|``. Each step:
     k_{t+1} = clip(k_t + λ_k (γ L(x) - L(G(z_G))), 0, 1)
     M_global = L(x) + |γ L(x) - L(G(z_G))|    (the convergence measure; it falls as training converges)
 
-γ = 0.5 (diversity ratio), λ_k = 0.001, k_0 = 0. The algorithm differs from the GAN loop (k_t
-couples the two updates), so BEGAN owns its training step.
+γ = 0.5 (diversity ratio), λ_k = 0.001, k_0 = 0. k_t couples the two updates: the loop's
+``after_generator_step`` hook moves it, from the step's L(x) (logged as ``real_reconstruction``) and L_G.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from ganzoo import losses
+from ganzoo.batch import Batch
 from ganzoo.models.base import GANModule
 
 
@@ -48,22 +49,18 @@ class BEGAN(GANModule):
     def reconstruction_loss(self, x: Tensor) -> Tensor:
         return losses.began_reconstruction_loss(x, self.discriminate(x))
 
-    def training_step(self, batch: Any, batch_idx: int) -> None:
-        g_opt, d_opt = self.optimizer("generator"), self.optimizer("discriminator")
-        (real,) = self.real_batches(batch)
-        real = real.images
-        with self.training_network("discriminator"):
-            with torch.no_grad():
-                fake = self.generate(self.sample_noise(len(real)))
-            loss_real = self.reconstruction_loss(real)
-            d_loss = loss_real - self.k * self.reconstruction_loss(fake)
-            self.update(d_opt, d_loss, "discriminator")
-        with self.training_network("generator"):
-            g_loss = self.reconstruction_loss(self.generate(self.sample_noise(len(real))))
-            self.update(g_opt, g_loss, "generator")
-        balance = self.gamma * loss_real.detach() - g_loss.detach()
+    def discriminator_loss(self, real: Batch, fake: Batch) -> tuple[Tensor, dict[str, Tensor]]:
+        """L(x) - k_t · L(G(z_D)), and L(x) for the k_t update."""
+        loss_real = self.reconstruction_loss(real.images)
+        return loss_real - self.k * self.reconstruction_loss(fake.images), {"real_reconstruction": loss_real}
+
+    def generator_loss(self, fake: Batch, real: Batch) -> Tensor:
+        return self.reconstruction_loss(fake.images)
+
+    def after_generator_step(self, values: dict[str, Tensor]) -> dict[str, Tensor]:
+        """k_{t+1} = clip(k_t + λ_k (γ L(x) − L_G), 0, 1), the same on every DDP rank; M_global."""
+        loss_real = values["real_reconstruction"].detach()
+        balance = self.gamma * loss_real - values["g_loss"].detach()
         balance = self.trainer.strategy.reduce(balance, reduce_op="mean")  # one k_t on every DDP rank
         self.k = (self.k + self.lambda_k * balance).clamp(0.0, 1.0)
-        m_global = loss_real.detach() + balance.abs()
-        self.step_lr_schedulers()
-        self.log_step(d_loss=d_loss, g_loss=g_loss, M_global=m_global, k=self.k)
+        return {"M_global": loss_real + balance.abs(), "k": self.k}

@@ -57,7 +57,7 @@ class ClassConditional:
         y = self.sample_labels(n, generator) if labels is None else parse_labels(labels, n, self.num_classes)
         return {"z": z, "labels": y.to(self.device)}
 
-    def grid_latent(self, n: int, generator: torch.Generator | None = None) -> tuple[dict[str, Tensor], int]:
+    def grid_inputs(self, n: int, generator: torch.Generator | None = None) -> tuple[dict[str, Tensor], int]:
         """One row per class, ``n // num_classes`` samples each (at least one)."""
         per_class = max(1, n // self.num_classes)
         labels = torch.arange(self.num_classes).repeat_interleave(per_class)
@@ -72,11 +72,9 @@ class ClassConditional:
         latent = self.sample_latent(n)
         return Batch(self.generate(latent), labels=latent["labels"])
 
-    def real_batches(self, batch: Any) -> list[Batch]:
-        batches = super().real_batches(batch)
-        if self.needs_labelled_data and batches[0].labels is None:
+    def check_batch(self, batch: Batch) -> None:
+        if self.needs_labelled_data and batch.labels is None:
             raise ValueError(f"{type(self).__name__} needs labels in the data, but the batch has images only.")
-        return batches
 
     def check_data_classes(self, num_classes: int | None) -> None:
         name = type(self).__name__

@@ -10,7 +10,9 @@ trained without pairs. With least-squares adversarial losses (Mao et al. 2017):
     D_t minimises  ½ ((D_t(y) − 1)² + D_t(ŷ)²),  D_s likewise on x and x̂
 
 where ŷ, x̂ come from a 50-image history of generated images (Shrivastava et al. 2017, ``ImagePool``). One
-optimizer updates both generators, another both discriminators: Adam(2e-4, β = (0.5, 0.999)).
+optimizer updates both generators, another both discriminators: Adam(2e-4, β = (0.5, 0.999)). As in the authors'
+code, each step updates the generators first and then the discriminators on those fakes (``generator_first``).
+Fakes are a ``Batch`` shaped like the real one: ``images`` = F(y) (fake sources), ``targets`` = G(x).
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
 
 from ganzoo.batch import Batch
+from ganzoo.models.adversarial import AdversarialModule
 from ganzoo.models.generative import eval_mode
 from ganzoo.models.hparams import save_rebuildable_hyperparameters
-from ganzoo.models.pix2pix import Pix2Pix
+from ganzoo.models.translating import TranslatingModule, paired_grid_inputs, translation_grid
 
 
 class ImagePool:
@@ -59,7 +62,7 @@ class ImagePool:
         self.size, self.images = state["size"], list(state["images"])
 
 
-class CycleGAN(Pix2Pix):
+class CycleGAN(AdversarialModule, TranslatingModule):
     """Unpaired translation: ``generator`` (source → target), ``inverse_generator`` (target → source),
     ``discriminator`` (judges target images) and ``source_discriminator``, each a single-image PatchGAN.
 
@@ -76,7 +79,10 @@ class CycleGAN(Pix2Pix):
         "generators": ("generator", "inverse_generator"),
         "discriminators": ("discriminator", "source_discriminator"),
     }
-    counted_group: ClassVar[str] = "generators"
+    generator_group: ClassVar[str] = "generators"
+    discriminator_group: ClassVar[str] = "discriminators"
+    generator_first: ClassVar[bool] = True
+    two_way: ClassVar[bool] = True
     generator_side: ClassVar[tuple[str, ...]] = ("generator", "inverse_generator")
 
     def __init__(
@@ -94,7 +100,7 @@ class CycleGAN(Pix2Pix):
         d_lr_scheduler: LRSchedulerCallable | None = None,
         gradient_clip_val: float | None = None,
     ):
-        super(Pix2Pix, self).__init__(
+        super().__init__(
             optimizers={"generators": g_optimizer, "discriminators": d_optimizer},
             lr_schedulers={"generators": g_lr_scheduler, "discriminators": d_lr_scheduler},
             gradient_clip_val=gradient_clip_val,
@@ -104,61 +110,60 @@ class CycleGAN(Pix2Pix):
         self.generator, self.inverse_generator = generator, inverse_generator
         self.discriminator, self.source_discriminator = discriminator, source_discriminator
         self.lambda_cycle, self.lambda_identity, self.pool_size = lambda_cycle, lambda_identity, pool_size
-        self.test_dropout = False
         self.pools = {"target": ImagePool(pool_size), "source": ImagePool(pool_size)}
         save_rebuildable_hyperparameters(self)
 
     def translate(self, x: Tensor, dropout: bool | None = None, averaged: bool = True, inverse: bool = False) -> Tensor:
-        """G(x) (source → target), or F(x) with ``inverse=True`` (target → source)."""
-        if not inverse:
-            return super().translate(x, dropout=False, averaged=averaged)
-        with torch.no_grad(), eval_mode(self.inverse_generator):
-            return self.inverse_generator(x.to(self.device))
+        """G(x) (source → target), or F(x) with ``inverse=True`` (target → source), without gradients and with
+        normalisation in eval mode; the averaged G when there is one. (``dropout`` is accepted for the translation
+        models' common interface: CycleGAN's generators run without dropout at test time.)"""
+        generator = self.inverse_generator if inverse else self.sampling_generator(averaged)
+        with torch.no_grad(), eval_mode(generator):
+            return generator(x.to(self.device))
 
-    # ----------------------------------------------------------------- losses
-    def generator_losses(self, batch: Batch) -> dict[str, Tensor]:
-        """Adversarial (least squares), cycle and identity terms of both generators, and the fakes."""
-        x, y = batch.images, batch.targets
+    def grid_inputs(self, n: int, generator: torch.Generator | None = None) -> tuple[dict[str, Tensor], int]:
+        """The first ``n`` test pairs of a paired DataModule: a triptych per row."""
+        return paired_grid_inputs(self, n)
+
+    def grid_images(self, inputs: Any, averaged: bool = True) -> Tensor:
+        """(source, G(source), target) side by side, one pair per row."""
+        return translation_grid(inputs["source"], self.translate(inputs["source"], averaged=averaged), inputs["target"])
+
+    # ----------------------------------------------------------------- the loop's hooks
+    def check_batch(self, batch: Batch) -> None:
+        if batch.targets is None:
+            raise ValueError("CycleGAN trains on two domains: use UnpairedImageDataModule (or PairedImageDataModule)")
+
+    def make_fake(self, real: Batch) -> Batch:
+        """F(y) as fake sources and G(x) as fake targets."""
+        fake_target = self.network("generator")(real.images)
+        return Batch(self.network("inverse_generator")(real.targets), targets=fake_target)
+
+    def generator_loss(self, fake: Batch, real: Batch) -> tuple[Tensor, dict[str, Tensor]]:
+        """Adversarial (least squares), cycle and identity terms of both generators."""
+        x, y, fake_x, fake_y = real.images, real.targets, fake.images, fake.targets
         g, f = self.network("generator"), self.network("inverse_generator")
-        fake_y, fake_x = g(x), f(y)
         adversarial = (self.network("discriminator")(fake_y) - 1).pow(2).mean() + (
             self.network("source_discriminator")(fake_x) - 1
         ).pow(2).mean()
         cycle = (f(fake_y) - x).abs().mean() + (g(fake_x) - y).abs().mean()
-        terms = {"adversarial": adversarial, "cycle": cycle, "fake_target": fake_y, "fake_source": fake_x}
+        terms = {"adversarial": adversarial, "cycle": cycle}
         total = adversarial + self.lambda_cycle * cycle
         if self.lambda_identity > 0:
-            identity = (g(y) - y).abs().mean() + (f(x) - x).abs().mean()
-            total = total + self.lambda_identity * self.lambda_cycle * identity
-            terms["identity"] = identity
-        terms["total"] = total
-        return terms
+            terms["identity"] = (g(y) - y).abs().mean() + (f(x) - x).abs().mean()
+            total = total + self.lambda_identity * self.lambda_cycle * terms["identity"]
+        return total, terms
 
-    def discriminator_losses(self, batch: Batch, fake_target: Tensor, fake_source: Tensor) -> Tensor:
+    def discriminator_loss(self, real: Batch, fake: Batch) -> Tensor:
         """½((D(real) − 1)² + D(pooled fake)²) for each discriminator, summed."""
         loss = 0
-        judged = (("discriminator", "target", batch.targets, fake_target),
-                  ("source_discriminator", "source", batch.images, fake_source))  # fmt: skip
-        for name, domain, real, fake in judged:
-            pooled = self.pools[domain].query(fake)
+        judged = (("discriminator", "target", real.targets, fake.targets),
+                  ("source_discriminator", "source", real.images, fake.images))  # fmt: skip
+        for name, domain, real_images, fake_images in judged:
+            pooled = self.pools[domain].query(fake_images)
             d = self.network(name)
-            loss = loss + 0.5 * ((d(real) - 1).pow(2).mean() + d(pooled.detach()).pow(2).mean())
+            loss = loss + 0.5 * ((d(real_images) - 1).pow(2).mean() + d(pooled.detach()).pow(2).mean())
         return loss
-
-    def training_step(self, batch: Any, batch_idx: int) -> None:
-        batch = Batch.from_loader(batch)
-        if batch.targets is None:
-            raise ValueError("CycleGAN trains on two domains: use UnpairedImageDataModule (or PairedImageDataModule)")
-        g_opt, d_opt = self.optimizer("generators"), self.optimizer("discriminators")
-        with self.training_network("generators"):
-            terms = self.generator_losses(batch)
-            self.update(g_opt, terms["total"], "generators")
-        with self.training_network("discriminators"):
-            d_loss = self.discriminator_losses(batch, terms["fake_target"].detach(), terms["fake_source"].detach())
-            self.update(d_opt, d_loss, "discriminators")
-        self.step_lr_schedulers()
-        logged = {k: v for k, v in terms.items() if k in ("adversarial", "cycle", "identity")}
-        self.log_step(g_loss=terms["total"], d_loss=d_loss, **logged)
 
     # ----------------------------------------------------------------- state beyond the weights
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:

@@ -1,12 +1,8 @@
-"""GAN: the adversarial game with a loss and regularisers chosen by the config.
+"""GAN: the adversarial game with an objective and regularisers chosen by the config.
 
-``loss`` picks the game on D's raw outputs (``ganzoo.losses``):
-
-* ``cross_entropy`` (Goodfellow et al. 2014): D minimises ``-E[log D(x)] - E[log(1 - D(G(z)))]``;
-  G the minimax ``E[log(1 - D(G(z)))]`` or the non-saturating ``-E[log D(G(z))]`` (``generator_loss``).
-* ``hinge`` (Lim & Ye 2017): D ``E[max(0, 1 - D(x))] + E[max(0, 1 + D(G(z)))]``, G ``-E[D(G(z))]``.
-* ``least_squares`` (Mao et al. 2017): D ``½E[(D(x) - 1)²] + ½E[D(G(z))²]``, G ``½E[(D(G(z)) - 1)²]``.
-* ``wasserstein`` (Arjovsky et al. 2017): D ``E[D(G(z))] - E[D(x)]``, G ``-E[D(G(z))]``.
+``loss`` names an objective from the registry ``ganzoo.objectives.OBJECTIVES`` (its D and G terms on D's raw
+outputs): ``cross_entropy`` (Goodfellow et al. 2014, G non-saturating or minimax), ``hinge`` (Lim & Ye 2017),
+``least_squares`` (Mao et al. 2017), ``wasserstein`` (Arjovsky et al. 2017), and whatever is registered next.
 
 ``regularizers`` (``ganzoo.regularizers``) add penalties to D's loss: WGAN-GP is ``wasserstein`` with a
 ``GradientPenalty`` at interpolates, DRAGAN ``cross_entropy`` with one at perturbed reals, and any other
@@ -19,22 +15,20 @@ from typing import Any, Literal
 
 from torch import Tensor, nn
 
-from ganzoo import losses
 from ganzoo.batch import Batch
 from ganzoo.models.base import GANModule
+from ganzoo.objectives import Objective, make_objective
 from ganzoo.regularizers import Regularizer, check_per_sample_critic
-
-LOSSES = ("cross_entropy", "hinge", "least_squares", "wasserstein")
-Loss = Literal["cross_entropy", "hinge", "least_squares", "wasserstein"]
 
 
 class GAN(GANModule):
-    """The GAN family: a loss on logits plus optional discriminator regularisers.
+    """The GAN family: an objective on D's outputs plus optional discriminator regularisers.
 
     Args:
         generator_loss: ``non_saturating`` (default) or ``minimax``, with the cross-entropy loss (the other
             losses have their own generator loss; ``minimax`` with them is refused).
-        loss: ``cross_entropy``, ``hinge``, ``least_squares`` or ``wasserstein``.
+        loss: the name of an objective in ``ganzoo.objectives.OBJECTIVES`` (``cross_entropy``, ``hinge``,
+            ``least_squares``, ``wasserstein``, …).
         regularizers: penalties added to the discriminator's loss (e.g. ``GradientPenalty``, ``R1Penalty``).
     """
 
@@ -43,24 +37,23 @@ class GAN(GANModule):
         generator: nn.Module,
         discriminator: nn.Module,
         generator_loss: Literal["minimax", "non_saturating"] = "non_saturating",
-        loss: Loss = "cross_entropy",
+        loss: str = "cross_entropy",
         regularizers: list[Regularizer] | None = None,
         **kwargs: Any,
     ):
-        if generator_loss not in losses.GENERATOR_LOSSES:
-            raise ValueError(f"generator_loss must be one of {sorted(losses.GENERATOR_LOSSES)}, got {generator_loss!r}")
-        if loss not in LOSSES:
-            raise ValueError(f"loss must be one of {list(LOSSES)}, got {loss!r}")
-        if generator_loss != "non_saturating" and loss != "cross_entropy":
-            raise ValueError(
-                f"generator_loss={generator_loss!r} applies to loss=cross_entropy only; loss={loss!r} has its own "
-                "generator loss (see ganzoo.losses): remove generator_loss"
-            )
+        objective = make_objective(loss, **self.objective_options(loss, generator_loss))
         check_per_sample_critic(discriminator, list(regularizers or []), type(self).__name__)
         super().__init__(generator, discriminator, **kwargs)
         self.generator_loss_name = generator_loss
         self.loss = loss
+        self.objective: Objective = objective
         self.regularizers = list(regularizers or [])
+
+    @staticmethod
+    def objective_options(loss: str, generator_loss: str) -> dict[str, Any]:
+        """The objective's options from the config: ``generator_loss`` when it is not the default (every
+        objective has its own default generator term)."""
+        return {"generator_loss": generator_loss} if generator_loss != "non_saturating" or loss == "cross_entropy" else {}
 
     def twice_differentiated_networks(self) -> tuple[str, ...]:
         """A penalty on ∇ₓD differentiates D's gradient again (double backward), which compiled code cannot."""
@@ -68,22 +61,10 @@ class GAN(GANModule):
 
     # ----------------------------------------------------------------- the game on D's outputs
     def discriminator_objective(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
-        if self.loss == "hinge":
-            return losses.hinge_discriminator_loss(real_logits, fake_logits)
-        if self.loss == "least_squares":
-            return losses.least_squares_discriminator_loss(real_logits, fake_logits)
-        if self.loss == "wasserstein":
-            return losses.wasserstein_critic_loss(real_logits, fake_logits)
-        return losses.minimax_discriminator_loss(real_logits, fake_logits)
+        return self.objective.discriminator_loss(real_logits, fake_logits)
 
     def generator_objective(self, fake_logits: Tensor) -> Tensor:
-        if self.loss == "hinge":
-            return losses.hinge_generator_loss(fake_logits)
-        if self.loss == "least_squares":
-            return losses.least_squares_generator_loss(fake_logits)
-        if self.loss == "wasserstein":
-            return losses.wasserstein_generator_loss(fake_logits)
-        return losses.GENERATOR_LOSSES[self.generator_loss_name](fake_logits)
+        return self.objective.generator_loss(fake_logits)
 
     # ----------------------------------------------------------------- hooks on batches
     def score(self, batch: Batch) -> Tensor:
@@ -108,8 +89,7 @@ class GAN(GANModule):
     def adversarial_discriminator_loss(self, real: Batch, fake: Batch) -> Tensor:
         """D's loss before penalties: the game on D's scores (ACGAN and InfoGAN add their class/code terms)."""
         real_logits, fake_logits = self.score(real), self.score(fake)
-        if self.loss == "wasserstein":
-            self.log_later(wasserstein_estimate=real_logits.mean() - fake_logits.mean())
+        self.log_later(**self.objective.monitored(real_logits, fake_logits))
         return self.discriminator_objective(real_logits, fake_logits)
 
     def discriminator_loss(self, real: Batch, fake: Batch) -> Tensor:

@@ -1,12 +1,16 @@
-"""What every ganzoo generative model shares, adversarial or not.
+"""What every ganzoo model shares, whatever it makes and however it trains.
 
-* **Sampling**: ``sample(n, seed, labels=…)`` draws a latent with ``sample_latent`` and decodes it with
-  ``sample_from``; ``grid_latent`` lays out a sample grid (one row per class for conditional models).
-  Callbacks, ``ganzoo evaluate`` and ``ganzoo sample`` call only these, never the generator directly.
+* **Two kinds**: models that *sample* (noise → data: ``ganzoo.models.sampling.SamplingModule``) and models that
+  *translate* (image → image: ``ganzoo.models.translating.TranslatingModule``). Commands, callbacks and metrics
+  ask which kind a model is with ``isinstance``.
+* **Sample grids**: ``grid_inputs`` lays out what a grid shows (latents, test pairs, test images per domain) and
+  ``grid_images`` turns it into images; ``SampleGrid`` calls only these.
 * **The averaged copy** of the generator (``averaged_generator``, kept by ``GeneratorAveraging``).
 * **Rebuildable hyperparameters** and **safe checkpoints** (``load_from_checkpoint`` with
   ``weights_only=True`` and a clear error for another model's file).
 * **Generator-only shipping**: ``generator_side`` names the networks a shipped file keeps.
+* **Data sizing**: ``real_batches_per_step``, the real minibatches one training step takes (a DataModule's loader
+  hands them over as one batch).
 """
 
 from __future__ import annotations
@@ -18,10 +22,8 @@ from typing import Any, ClassVar
 
 import torch
 from lightning.pytorch import LightningModule
-from lightning.pytorch.plugins.io import TorchCheckpointIO
 from torch import Tensor, nn
 
-from ganzoo.atomic import AtomicCheckpointIO
 from ganzoo.checkpoints import (
     CheckpointError,
     checkpoint_class_path,
@@ -30,20 +32,15 @@ from ganzoo.checkpoints import (
     read_checkpoint_bytes,
 )
 from ganzoo.models.hparams import class_path
-from ganzoo.nvml import skip_nvml_probe_without_driver
 from ganzoo.rng import collect_all_ranks, restore_for_rank
 
 Latent = Tensor | dict[str, Tensor]
 
 
 class GenerativeModule(LightningModule):
-    """Base of every ganzoo model: a ``generator`` network that maps a latent to samples.
+    """Base of every ganzoo model: a ``generator`` network, its averaged copy, checkpoints and shipping."""
 
-    Subclasses set ``self.generator`` (with ``latent_dim`` and, for images, ``output_shape``) and
-    may override ``sample_latent``/``decode`` when the generator takes more than noise.
-    """
-
-    #: the networks a shipped (sampling-only) file keeps
+    #: the networks a shipped (generator-only) file keeps
     generator_side: ClassVar[tuple[str, ...]] = ("generator",)
 
     def __init__(self) -> None:
@@ -51,86 +48,41 @@ class GenerativeModule(LightningModule):
         # Set by ganzoo.callbacks.GeneratorAveraging (an AveragedModel of the generator); saved in checkpoints.
         self.averaged_generator: nn.Module | None = None
 
-    # ----------------------------------------------------------------- sampling
     @property
-    def latent_dim(self) -> int:
-        return self.generator.latent_dim
-
-    def sample_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        """z ~ N(0, I). With a ``torch.Generator`` (on the CPU) the same seed gives the same z on any device."""
-        if generator is None:
-            return torch.randn(n, self.latent_dim, device=self.device)
-        return torch.randn(n, self.latent_dim, generator=generator).to(self.device)
-
-    def sample_latent(self, n: int, generator: torch.Generator | None = None, labels: Any = None) -> Latent:
-        """What the generator takes for ``n`` samples: noise here; conditional models add labels or codes."""
-        if labels is not None:
-            raise ValueError(f"{type(self).__name__} is not class-conditional: it takes no labels")
-        return self.sample_noise(n, generator)
-
-    def grid_latent(self, n: int, generator: torch.Generator | None = None) -> tuple[Latent, int | None]:
-        """A latent for a sample grid and the grid's row length (``None``: square)."""
-        return self.sample_latent(n, generator), None
-
-    def decode(self, network: nn.Module, latent: Latent) -> Tensor:
-        """``network(latent)``: how a generator network is called on a latent."""
-        return network(latent)
-
-    def sample(self, n: int, seed: int | None = None, averaged: bool = True, labels: Any = None) -> Tensor:
-        """``n`` samples in eval mode (images in [-1, 1]); a seed makes them reproducible anywhere.
-
-        From the averaged generator when there is one, unless ``averaged=False``. ``labels`` (conditional
-        models): one class for all, or one per sample.
-        """
-        if n < 1:
-            raise ValueError(f"sample needs n ≥ 1, got {n}")
-        rng = torch.Generator().manual_seed(seed) if seed is not None else None
-        return self.sample_from(self.sample_latent(n, rng, labels=labels), averaged=averaged)
-
-    @torch.no_grad()
-    def sample_from(self, latent: Latent, averaged: bool = True) -> Tensor:
-        """The generator on ``latent`` in eval mode without gradients, restoring its mode afterwards.
-
-        Uses the averaged generator (``GeneratorAveraging``) when there is one, unless ``averaged=False``.
-        """
-        generator = self.sampling_generator(averaged)
-        with eval_mode(generator):
-            return self.decode(generator, to_device(latent, self.device))
+    def real_batches_per_step(self) -> int:
+        """Real minibatches one training step takes (adversarial models: ``n_critic``)."""
+        return 1
 
     def sampling_generator(self, averaged: bool = True) -> nn.Module:
-        """The averaged generator when there is one and ``averaged``, else the raw one."""
+        """The generator that makes outputs: the averaged one when there is one and ``averaged``, else the raw one."""
         use_average = averaged and self.averaged_generator is not None
         return self.averaged_generator.module if use_average else self.generator
 
-    def grid_images(self, latent: Latent, averaged: bool = True) -> Tensor:
-        """The images a sample grid shows for ``grid_latent``'s latent (translation models: triptychs)."""
-        return self.sample_from(latent, averaged=averaged)
+    # ----------------------------------------------------------------- sample grids (each kind fills in)
+    def grid_inputs(self, n: int, generator: torch.Generator | None = None) -> tuple[Any, int | None]:
+        """What a sample grid of about ``n`` images shows, and the grid's row length (``None``: square)."""
+        raise NotImplementedError
 
-    def forward(self, latent: Latent) -> Tensor:
-        return self.decode(self.generator, latent)
+    def grid_images(self, inputs: Any, averaged: bool = True) -> Tensor:
+        """The images a sample grid shows for ``grid_inputs``'s inputs."""
+        raise NotImplementedError
 
     # ----------------------------------------------------------------- checks at setup
-    def check_generator_shape(self, data_shape: tuple[int, ...]) -> None:
-        """Fail at setup, naming both shapes, when the data and the generator disagree."""
-        with torch.no_grad(), eval_mode(self.generator):
-            latent = to_device(self.sample_latent(2), network_device(self.generator))  # the global RNG, as always
-            fake_shape = tuple(self.decode(self.generator, latent).shape[1:])
-        if fake_shape != data_shape:
-            raise ValueError(
-                f"The data are {fmt_shape(data_shape)} but the generator makes {fmt_shape(fake_shape)}: set the "
-                "generator's and discriminator's image_size/channels to match the data (or resize the data "
-                "with --data.init_args.image_size)."
-            )
+    def setup(self, stage: str) -> None:
+        """The data and the networks must agree (shape, classes) before anything trains: one clear error."""
+        datamodule = getattr(self._trainer, "datamodule", None) if self._trainer is not None else None
+        data_shape = getattr(datamodule, "data_shape", None)
+        if data_shape is not None:
+            self.check_data_shape(tuple(data_shape))
+        self.check_data_classes(getattr(datamodule, "num_classes", None))
+
+    def check_data_shape(self, data_shape: tuple[int, ...]) -> None:
+        """Fail at setup, naming both shapes, when the data and the networks disagree."""
+
+    def check_data_classes(self, num_classes: int | None) -> None:
+        """Conditional models check that the data has labels, as many classes as they expect."""
 
     # ----------------------------------------------------------------- checkpoints
-    def setup(self, stage: str) -> None:
-        """Every checkpoint the trainer writes for this model is crash-safe (``ganzoo.atomic``); without the
-        NVIDIA driver, optimizer steps stop probing for it (``ganzoo.nvml``)."""
-        skip_nvml_probe_without_driver()
-        if self._trainer is not None:
-            if type(self.trainer.strategy.checkpoint_io) is TorchCheckpointIO:
-                self.trainer.strategy.checkpoint_io = AtomicCheckpointIO()
-
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """A shipped, generator-only file (``ganzoo.zoo.strip_for_shipping``) keeps this model's freshly
         initialised other networks; a checkpoint with an averaged generator gets one to load into; a resumed

@@ -57,13 +57,13 @@ class InfoGAN(ClassConditional, GAN):
                 f"exceed categorical_dim + continuous_dim ({categorical} + {continuous})"
             )
         super().__init__(generator, discriminator, **kwargs)
-        self.num_classes, self.continuous_dim, self.noise_dim = categorical, continuous, noise_dim
+        self.num_classes, self.continuous_dim = categorical, continuous
         self.lambda_cat, self.lambda_cont, self.noise = lambda_cat, lambda_cont, noise
 
     @property
-    def latent_dim(self) -> int:
+    def noise_dim(self) -> int:
         """Dimensions of the noise z alone (the generator takes z and the codes)."""
-        return self.noise_dim
+        return self.latent_dim - self.num_classes - self.continuous_dim
 
     def sample_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         """z ~ N(0, I) or U(-1, 1) (``noise``)."""

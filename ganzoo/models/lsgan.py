@@ -2,17 +2,17 @@
 
 D minimises ``½E[(D(x) - b)²] + ½E[(D(G(z)) - a)²]``; G minimises ``½E[(D(G(z)) - c)²]``.
 With a = 0, b = 1, c = 1 (the paper's 0-1 coding) G pulls fakes toward the real label; that coding is
-``GAN(loss=least_squares)``, and this preset adds the choice of a, b and c.
+``GAN(loss=least_squares)`` (``ganzoo.objectives.LeastSquares``), and this preset adds the choice of a, b and c.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from torch import Tensor, nn
+from torch import nn
 
-from ganzoo import losses
 from ganzoo.models.gan import GAN
+from ganzoo.objectives import LeastSquares
 
 
 class LSGAN(GAN):
@@ -25,9 +25,4 @@ class LSGAN(GAN):
     ):
         super().__init__(generator, discriminator, loss="least_squares", **kwargs)
         self.a, self.b, self.c = a, b, c
-
-    def discriminator_objective(self, real_scores: Tensor, fake_scores: Tensor) -> Tensor:
-        return losses.least_squares_discriminator_loss(real_scores, fake_scores, self.a, self.b)
-
-    def generator_objective(self, fake_scores: Tensor) -> Tensor:
-        return losses.least_squares_generator_loss(fake_scores, self.c)
+        self.objective = LeastSquares(a=a, b=b, c=c)

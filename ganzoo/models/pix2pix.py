@@ -14,7 +14,7 @@ its running statistics either way.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
@@ -25,9 +25,10 @@ from ganzoo.batch import Batch
 from ganzoo.models.adversarial import AdversarialModule
 from ganzoo.models.generative import eval_mode, fmt_shape, network_device
 from ganzoo.models.hparams import save_rebuildable_hyperparameters
+from ganzoo.models.translating import TranslatingModule, paired_grid_inputs, translation_grid
 
 
-class Pix2Pix(AdversarialModule):
+class Pix2Pix(AdversarialModule, TranslatingModule):
     """Paired image-to-image translation: U-Net G, PatchGAN D on (source, image) pairs, cGAN + λ·L1.
 
     Args:
@@ -39,6 +40,8 @@ class Pix2Pix(AdversarialModule):
             generator step; the paper: ``ganzoo.schedules.LinearDecay``).
         test_dropout: ``translate``'s default (the paper keeps dropout on at test time).
     """
+
+    shares_fakes: ClassVar[bool] = True  # D judges the G(x) that G's update then uses (one forward pass)
 
     def __init__(
         self,
@@ -77,102 +80,45 @@ class Pix2Pix(AdversarialModule):
                     module.train(dropout)
             return generator(x.to(self.device))
 
-    def decode(self, network: nn.Module, latent: Any) -> Tensor:
-        return network(latent["source"] if isinstance(latent, dict) else latent)
-
-    def sample_latent(self, n: int, generator: torch.Generator | None = None, labels: Any = None) -> Any:
-        raise ValueError("Pix2Pix translates images rather than sampling noise: call translate(x)")
-
-    def grid_latent(self, n: int, generator: torch.Generator | None = None) -> tuple[dict[str, Tensor], int]:
+    def grid_inputs(self, n: int, generator: torch.Generator | None = None) -> tuple[dict[str, Tensor], int]:
         """The first ``n`` test pairs of a paired DataModule: a triptych per row."""
-        datamodule = self.trainer.datamodule
-        if not hasattr(datamodule, "test_pairs"):
-            raise ValueError("Pix2Pix's sample grid shows test pairs: use a paired DataModule (PairedImageDataModule)")
-        sources, targets = datamodule.test_pairs()
-        return {"source": sources[:n], "target": targets[:n]}, 3
+        return paired_grid_inputs(self, n)
 
-    def grid_images(self, latent: Any, averaged: bool = True) -> Tensor:
-        """(source, translation, target) side by side, one pair per row; a one-channel image shown as gray."""
-        translated = self.translate(latent["source"], averaged=averaged).cpu()
-        parts = [latent["source"].cpu(), translated, latent["target"].cpu()]
-        channels = max(p.shape[1] for p in parts)
-        parts = [p.expand(-1, channels, -1, -1) for p in parts]
-        return torch.stack(parts, dim=1).flatten(0, 1)
+    def grid_images(self, inputs: Any, averaged: bool = True) -> Tensor:
+        """(source, translation, target) side by side, one pair per row."""
+        return translation_grid(inputs["source"], self.translate(inputs["source"], averaged=averaged), inputs["target"])
 
-    # ----------------------------------------------------------------- losses
+    # ----------------------------------------------------------------- the loop's hooks
+    @property
+    def trains_discriminator(self) -> bool:
+        return self.gan_weight > 0
+
+    def check_batch(self, batch: Batch) -> None:
+        if batch.targets is None:
+            raise ValueError("Pix2Pix trains on pairs: use a paired DataModule (e.g. ganzoo.data.PairedImageDataModule)")
+
+    def make_fake(self, real: Batch) -> Batch:
+        """G(x) for the batch's sources."""
+        return Batch(self.network("generator")(real.images))
+
     def pair_logits(self, source: Tensor, image: Tensor) -> Tensor:
         return self.network("discriminator")(torch.cat([source, image], dim=1))
 
-    def discriminator_loss(self, batch: Batch, fake: Tensor) -> Tensor:
+    def discriminator_loss(self, real: Batch, fake: Batch) -> Tensor:
         """½ (softplus(−l(x, y)) + softplus(l(x, G(x)))), averaged over patches."""
-        real_logits = self.pair_logits(batch.images, batch.targets)
-        fake_logits = self.pair_logits(batch.images, fake.detach())
+        real_logits = self.pair_logits(real.images, real.targets)
+        fake_logits = self.pair_logits(real.images, fake.images)
         return 0.5 * losses.minimax_discriminator_loss(real_logits, fake_logits)
 
-    def generator_loss(self, batch: Batch, fake: Tensor) -> tuple[Tensor, Tensor]:
-        """(total, L1): gan_weight · softplus(−l(x, G(x))) + λ_L1 · |y − G(x)|."""
-        l1 = (fake - batch.targets).abs().mean()
+    def generator_loss(self, fake: Batch, real: Batch) -> tuple[Tensor, dict[str, Tensor]]:
+        """gan_weight · softplus(−l(x, G(x))) + λ_L1 · |y − G(x)|, and the L1 term."""
+        l1 = (fake.images - real.targets).abs().mean()
         total = self.lambda_l1 * l1
         if self.gan_weight > 0:
-            total = total + self.gan_weight * losses.non_saturating_generator_loss(self.pair_logits(batch.images, fake))
-        return total, l1
-
-    def training_step(self, batch: Any, batch_idx: int) -> None:
-        batch = Batch.from_loader(batch)
-        if batch.targets is None:
-            raise ValueError("Pix2Pix trains on pairs: use a paired DataModule (e.g. ganzoo.data.PairedImageDataModule)")
-        g_opt, d_opt = self.optimizer("generator"), self.optimizer("discriminator")
-        with self.training_network("generator"):
-            fake = self.network("generator")(batch.images)
-        values = {}
-        if self.gan_weight > 0:
-            with self.training_network("discriminator"):
-                d_loss = self.discriminator_loss(batch, fake)
-                self.update(d_opt, d_loss, "discriminator")
-            values["d_loss"] = d_loss
-        with self.training_network("generator"):
-            g_loss, l1 = self.generator_loss(batch, fake)
-            self.update(g_opt, g_loss, "generator")
-        self.step_lr_schedulers()
-        self.log_step(**values, g_loss=g_loss, l1=l1)
-
-    # ----------------------------------------------------------------- what the data pairs are
-    #: the training data's direction and layout (source, target, layout, left, right, channels), kept in
-    #: checkpoints so that ``ganzoo evaluate``/``translate`` read test data the way the model was trained
-    pairs: dict[str, Any] | None = None
-
-    def setup(self, stage: str) -> None:
-        super().setup(stage)
-        datamodule = getattr(self._trainer, "datamodule", None) if self._trainer is not None else None
-        if datamodule is not None and hasattr(datamodule, "source"):
-            keys = ("source", "target", "layout", "left", "right", "channels")
-            self.pairs = {key: getattr(datamodule, key) for key in keys}
-
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        super().on_save_checkpoint(checkpoint)
-        checkpoint["ganzoo"]["pairs"] = self.pairs
-
-    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        super().on_load_checkpoint(checkpoint)
-        self.pairs = (checkpoint.get("ganzoo") or {}).get("pairs") or self.pairs
+            total = total + self.gan_weight * losses.non_saturating_generator_loss(self.pair_logits(real.images, fake.images))
+        return total, {"l1": l1}
 
     # ----------------------------------------------------------------- checks at setup
-    def check_translator_shape(self, name: str, data_shape: tuple[int, ...]) -> Tensor:
-        """The generator ``name`` must turn data-shaped images into data-shaped images; returns its probe."""
-        network = getattr(self, name)
-        probe = torch.zeros(2, *data_shape, device=network_device(network))
-        with torch.no_grad(), eval_mode(network):
-            try:
-                made = tuple(network(probe).shape[1:])
-            except RuntimeError as err:
-                raise ValueError(
-                    f"The {name} does not accept the data's shape {fmt_shape(data_shape)}: set its image_size/"
-                    f"in_channels to match. ({str(err).splitlines()[0]})"
-                ) from None
-        if made != tuple(data_shape):
-            raise ValueError(f"The data are {fmt_shape(data_shape)} but the {name} makes {fmt_shape(made)}")
-        return probe
-
     def check_data_shape(self, data_shape: tuple[int, ...]) -> None:
         """G must turn data-shaped sources into data-shaped images, and D take the pair."""
         probe = self.check_translator_shape("generator", data_shape)

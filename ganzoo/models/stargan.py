@@ -18,7 +18,7 @@ cross-entropy summed over attributes. ``translate(x, domains)`` runs G; domains 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -30,6 +30,7 @@ from ganzoo.batch import Batch
 from ganzoo.models.adversarial import AdversarialModule
 from ganzoo.models.generative import eval_mode, fmt_shape, network_device
 from ganzoo.models.hparams import adam, save_rebuildable_hyperparameters
+from ganzoo.models.translating import TranslatingModule
 from ganzoo.regularizers import GradientPenalty, check_per_sample_critic
 
 
@@ -44,7 +45,7 @@ def domain_loss(logits: Tensor, labels: Tensor) -> Tensor:
 HAIR_COLOURS = ("Black_Hair", "Blond_Hair", "Brown_Hair", "Gray_Hair")
 
 
-class StarGAN(AdversarialModule):
+class StarGAN(AdversarialModule, TranslatingModule):
     """Multi-domain translation with one generator conditioned on the target domain.
 
     Args:
@@ -56,6 +57,8 @@ class StarGAN(AdversarialModule):
         g_optimizer, d_optimizer, g_lr_scheduler, d_lr_scheduler: as for every GAN (the paper: Adam(1e-4,
             β = (0.5, 0.999)), then ``ganzoo.schedules.LinearDecay``).
     """
+
+    multi_domain: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -149,10 +152,7 @@ class StarGAN(AdversarialModule):
         with torch.no_grad(), eval_mode(generator):
             return generator(x.to(self.device), code)
 
-    def sample_latent(self, n: int, generator: torch.Generator | None = None, labels: Any = None) -> Any:
-        raise ValueError("StarGAN translates images rather than sampling noise: call translate(x, domains)")
-
-    def grid_latent(self, n: int, generator: torch.Generator | None = None) -> tuple[dict[str, Tensor], int]:
+    def grid_inputs(self, n: int, generator: torch.Generator | None = None) -> tuple[dict[str, Tensor], int]:
         """One test image of each domain (a DataModule with ``test_domains``): a row each."""
         datamodule = self.trainer.datamodule
         if not hasattr(datamodule, "test_domains"):
@@ -160,9 +160,9 @@ class StarGAN(AdversarialModule):
         images, labels = datamodule.test_domains()
         return {"images": images[:n], "labels": labels[:n]}, self.num_domains + 1
 
-    def grid_images(self, latent: Any, averaged: bool = True) -> Tensor:
+    def grid_images(self, inputs: Any, averaged: bool = True) -> Tensor:
         """Each row: the source, then its translation into every domain (attributes: ``changed_attribute``)."""
-        images, labels = latent["images"], latent["labels"]
+        images, labels = inputs["images"], inputs["labels"]
         columns = [images.cpu()]
         for d in range(self.num_domains):
             target = self.changed_attribute(labels, d) if labels.is_floating_point() else torch.full_like(labels, d)
@@ -187,24 +187,32 @@ class StarGAN(AdversarialModule):
         """Target domains: the batch's labels in a random order (the authors' code)."""
         return labels[torch.randperm(len(labels), device=labels.device)]
 
-    def discriminator_loss(self, real: Batch, fake: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+    def check_batch(self, batch: Batch) -> None:
+        if batch.labels is None:
+            raise ValueError("StarGAN needs each image's domain: use a multi-domain DataModule (labels in the batches)")
+
+    def make_fake(self, real: Batch) -> Batch:
+        """G(x, c) for target domains c drawn by ``target_labels``; the fakes' ``labels`` are those targets."""
+        target = self.target_labels(real.labels)
+        return Batch(self.network("generator")(real.images, self.domain_code(target)), labels=target)
+
+    def discriminator_loss(self, real: Batch, fake: Batch) -> tuple[Tensor, dict[str, Tensor]]:
         discriminator = self.network("discriminator")
         real_scores, real_logits = discriminator(real.images)
-        fake_scores = discriminator(fake.detach())[0]
+        fake_scores = discriminator(fake.images)[0]
         adversarial = losses.wasserstein_critic_loss(real_scores, fake_scores)
         classification = domain_loss(real_logits, real.labels)
-        penalty = self.penalty.penalty(lambda x: discriminator(x)[0], real.images, fake)
+        penalty = self.penalty.penalty(lambda x: discriminator(x)[0], real.images, fake.images)
         total = adversarial + self.gp_weight * penalty + self.lambda_cls * classification
         return total, {"d_adversarial": adversarial, "d_domain": classification, "gradient_penalty": penalty}
 
-    def generator_loss(self, real: Batch, target: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+    def generator_loss(self, fake: Batch, real: Batch) -> tuple[Tensor, dict[str, Tensor]]:
         generator = self.network("generator")
-        fake = generator(real.images, self.domain_code(target))
-        fake_scores, fake_logits = self.network("discriminator")(fake)
+        fake_scores, fake_logits = self.network("discriminator")(fake.images)
         adversarial = losses.wasserstein_generator_loss(fake_scores)
-        classification = domain_loss(fake_logits, target)
+        classification = domain_loss(fake_logits, fake.labels)
         own_domain = self.domain_code(real.labels)
-        reconstruction = (generator(fake, own_domain) - real.images).abs().mean()
+        reconstruction = (generator(fake.images, own_domain) - real.images).abs().mean()
         total = adversarial + self.lambda_cls * classification + self.lambda_rec * reconstruction
         parts = {"g_adversarial": adversarial, "g_domain": classification, "reconstruction": reconstruction}
         if self.lambda_identity > 0:
@@ -212,34 +220,11 @@ class StarGAN(AdversarialModule):
             total = total + self.lambda_identity * parts["identity"]
         return total, parts
 
-    def real_batches(self, batch: Any) -> list[Batch]:
-        batch = Batch.from_loader(batch)
-        if batch.labels is None:
-            raise ValueError("StarGAN needs each image's domain: use a multi-domain DataModule (labels in the batches)")
-        return batch.critic_minibatches(self.n_critic)
-
-    def training_step(self, batch: Any, batch_idx: int) -> None:
-        g_opt, d_opt = self.optimizer("generator"), self.optimizer("discriminator")
-        real_batches = self.real_batches(batch)
-        for real in real_batches:
-            with self.training_network("discriminator"):
-                with torch.no_grad():
-                    fake = self.generator(real.images, self.domain_code(self.target_labels(real.labels)))
-                d_loss, d_parts = self.discriminator_loss(real, fake)
-                self.update(d_opt, d_loss, "discriminator")
-        real = real_batches[-1]
-        with self.training_network("generator"):
-            g_loss, g_parts = self.generator_loss(real, self.target_labels(real.labels))
-            self.update(g_opt, g_loss, "generator")
-        self.step_lr_schedulers()
-        self.log_step(d_loss=d_loss, g_loss=g_loss, reconstruction=g_parts.pop("reconstruction"))
-        self.log_later(**d_parts, **g_parts)
-
     # ----------------------------------------------------------------- the data's domains
     def setup(self, stage: str) -> None:
         super().setup(stage)
         datamodule = getattr(self._trainer, "datamodule", None) if self._trainer is not None else None
-        if datamodule is not None and hasattr(datamodule, "domain_names"):
+        if datamodule is not None and hasattr(datamodule, "domain_names"):  # a multi-domain DataModule
             spec = datamodule.domain_spec() if hasattr(datamodule, "domain_spec") else None
             self.domains = {"names": list(datamodule.domain_names), "data": spec,
                             "multi_label": bool(getattr(datamodule, "multi_label", False))}  # fmt: skip
