@@ -5,15 +5,18 @@
 ``codes`` for InfoGAN's continuous codes of generated samples; ``targets``, for translation data, images of the
 target domain: for paired data the image each of ``images`` should become (pix2pix: the photo of a label map),
 for unpaired data (CycleGAN) target-domain images drawn independently. Every model and loss hook speaks of one
-type.
+type. A ``StepGroup`` holds several generator steps' real data at once (a model's ``steps_per_call``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from torch import Tensor
+
+TENSOR_FIELDS = ("images", "labels", "codes", "targets")
 
 
 @dataclass
@@ -26,9 +29,12 @@ class Batch:
     def __len__(self) -> int:
         return len(self.images)
 
+    def tensors(self) -> dict[str, Tensor | None]:
+        return {name: getattr(self, name) for name in TENSOR_FIELDS}
+
     def chunk(self, n: int) -> list[Batch]:
         """``n`` equal minibatches along the first dimension (every field split alike)."""
-        parts = {f.name: getattr(self, f.name) for f in fields(self)}
+        parts = self.tensors()
         split = {k: (v.chunk(n) if v is not None else [None] * n) for k, v in parts.items()}
         return [Batch(**{k: split[k][i] for k in parts}) for i in range(n)]
 
@@ -44,7 +50,7 @@ class Batch:
 
     def detached(self) -> Batch:
         """The same batch cut from the autograd graph (what a discriminator update judges)."""
-        return replace(self, **{f.name: getattr(self, f.name).detach() for f in fields(self) if getattr(self, f.name) is not None})
+        return replace(self, **{name: value.detach() for name, value in self.tensors().items() if value is not None})
 
     def with_images(self, images: Tensor) -> Batch:
         return replace(self, images=images)
@@ -61,3 +67,17 @@ class Batch:
                 raise ValueError(f"a batch sequence must be (images,) or (images, labels), got {len(batch)} items")
             return cls(*batch)
         return cls(batch)
+
+
+@dataclass
+class StepGroup:
+    """The real data of ``steps`` generator steps, as equal parts of ``batch``; ``augment`` (the DataModule's
+    random augmentation, or ``None``) is applied to each part when its step comes."""
+
+    batch: Batch
+    steps: int
+    augment: Callable[[Batch], Batch] | None = None
+
+    def parts(self) -> list[Batch]:
+        """One ``Batch`` per generator step (un-augmented)."""
+        return [self.batch] if self.steps == 1 else self.batch.chunk(self.steps)

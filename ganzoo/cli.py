@@ -8,7 +8,8 @@
 * ``--trainer.max_steps`` counts generator steps; checkpoints are named by it (``step=1000.ckpt``).
 * Checkpoints are written crash-safe (``ganzoo.plugins.AtomicCheckpointIO``) unless ``--trainer.plugins``
   names another CheckpointIO; without the NVIDIA driver, optimizer steps stop probing for it (``ganzoo.nvml``).
-* The DataModule is told how many real minibatches a training step takes (the model's ``real_batches_per_step``).
+* The DataModule is told how many real minibatches a generator step takes and how many generator steps a
+  Lightning step runs (the model's ``real_batches_per_step`` and ``steps_per_call``).
 * At the end of ``fit`` it says where the run went: the folder, the last sample grid, the last checkpoint.
 """
 
@@ -123,6 +124,7 @@ class GanzooCLI(LightningCLI):
         super().instantiate_classes()
         if isinstance(self.datamodule, GANDataModule):
             self.datamodule.real_batches_per_step = self.model.real_batches_per_step
+            self.datamodule.steps_per_call = self.model.steps_per_call
 
     def before_fit(self) -> None:
         if self.trainer.max_steps == 0:

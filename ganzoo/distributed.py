@@ -46,7 +46,7 @@ class GANDDPStrategy(DDPStrategy):
     """``DDPStrategy`` that wraps each of a ganzoo model's networks separately."""
 
     strategy_name = "ganzoo_ddp"
-    wraps_each_network = True  # what AdversarialModule.setup checks for
+    wraps_each_network = True  # what NetworkGroups.setup checks for
 
     def setup_environment(self) -> None:
         super().setup_environment()

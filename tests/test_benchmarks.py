@@ -1,4 +1,5 @@
-"""The throughput benchmark's paired mode counts what it times (no figure is checked: tests never time things)."""
+"""The throughput benchmark counts what it times, in generator steps, paired or not and with ``steps_per_call`` K > 1
+(no figure is checked: tests never time things)."""
 
 from __future__ import annotations
 
@@ -18,10 +19,11 @@ def throughput(monkeypatch):
     return throughput
 
 
-@pytest.mark.parametrize("bare", [False, True])
-def test_paired_loop_alternates_one_plain_step_per_generator_step(monkeypatch, throughput, bare):
-    """Every Lightning generator step is followed by one plain step, warm-up included; only the steps after the
-    warm-up are timed, on both sides."""
+@pytest.mark.parametrize(("bare", "steps_per_call"), [(False, 1), (True, 1), (False, 4)])
+def test_paired_loop_alternates_one_plain_step_per_generator_step(monkeypatch, throughput, bare, steps_per_call):
+    """Every Lightning step is followed by one plain step per generator step it took (K with ``steps_per_call``),
+    warm-up included; only the generator steps after the warm-up (rounded up to a multiple of K) are timed, on both
+    sides."""
     plain_steps = []
     step = throughput.PlainLoop.step
 
@@ -39,8 +41,37 @@ def test_paired_loop_alternates_one_plain_step_per_generator_step(monkeypatch, t
 
     monkeypatch.setattr(throughput.PairedPlainSteps, "__init__", kept_init)
     data = throughput.training_data("ring8", 16 * 8)
-    lightning_rate, plain_rate = throughput.paired_loop(data, 4, 2, 16, "cpu", "ring8", ema=True, bare=bare)
-    assert len(plain_steps) == 6
+    lightning_rate, plain_rate = throughput.paired_loop(
+        data, 4, 2, 16, "cpu", "ring8", ema=True, bare=bare, steps_per_call=steps_per_call
+    )
+    assert len(plain_steps) == (6 if steps_per_call == 1 else 8)  # a warm-up of 2 is 4 under K = 4
     paired = pairings[0]
     assert paired.timed_steps == 4 and paired.lightning_time > 0 and paired.plain_time > 0
     assert math.isfinite(lightning_rate) and math.isfinite(plain_rate)
+
+
+def test_step_timer_counts_generator_steps_under_steps_per_call(monkeypatch, throughput):
+    """With K = 4 the timer starts where a Lightning step does (the warm-up of 2 rounded up to 4) and counts the
+    generator steps after it, not Lightning steps."""
+    timers = []
+    init = throughput.StepTimer.__init__
+
+    def kept_init(self, *args):
+        init(self, *args)
+        timers.append(self)
+
+    monkeypatch.setattr(throughput.StepTimer, "__init__", kept_init)
+    data = throughput.training_data("ring8", 16 * 9)
+    rate = throughput.lightning_loop(data, 6, 2, 16, "cpu", "ring8", ema=False, steps_per_call=4)
+    timer = timers[0]
+    assert (timer.first, timer.steps) == (4, 6) and timer.elapsed > 0 and rate == timer.steps / timer.elapsed
+
+
+def test_plain_loop_reads_each_sample_once_an_epoch(throughput):
+    """The plain loop's on-device batches: a fresh permutation each epoch, whole batches only (``drop_last``)."""
+    data = throughput.training_data("ring8", 10)
+    loop = throughput.PlainLoop(data, 4, throughput.torch.device("cpu"), "ring8", ema=False)
+    for _ in range(3):
+        epoch = throughput.torch.cat([loop.next_batch() for _ in range(2)])
+        assert len(epoch) == 8 and len({tuple(row.tolist()) for row in epoch}) == 8
+        assert all(any(throughput.torch.equal(row, sample) for sample in data) for row in epoch)

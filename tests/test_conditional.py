@@ -170,7 +170,7 @@ def test_data_without_labels_or_with_other_classes_stop_at_setup(tmp_path):
     with pytest.raises(ValueError, match="needs labelled data"):
         trainer(tmp_path, max_steps=1).fit(tiny_cgan(), Unlabelled(image_size=16, batch_size=8))
     with pytest.raises(ValueError, match="needs labels in the data"):
-        tiny_cgan().real_batches(torch.zeros(4, 1, 16, 16))
+        tiny_cgan().check_batch(Batch.from_loader(torch.zeros(4, 1, 16, 16)))
 
 
 def test_generator_and_discriminator_must_agree_on_classes():

@@ -96,14 +96,20 @@ def test_command_line_ddp_on_two_cpu_processes(tmp_path):
 
 
 def test_bf16_mixed_on_cpu_trains_a_few_steps(tmp_path):
-    model = tiny_dcgan()
-    initial = parameters_of(model)
-    t = trainer(tmp_path, max_steps=3, precision="bf16-mixed")
-    t.fit(model, digits_data(batch_size=16))
-    assert t.global_step == 3
-    assert all(p.dtype == torch.float32 and torch.isfinite(p).all() for p in model.parameters())
-    assert any(not torch.equal(v, initial[k]) for k, v in parameters_of(model).items())
-    assert torch.isfinite(t.callback_metrics["d_loss"]) and torch.isfinite(t.callback_metrics["g_loss"])
+    """bf16-mixed trains, and 2 generator steps per Lightning step (``steps_per_call``) end bit-identical."""
+    ends = []
+    for k in (1, 2):
+        torch.manual_seed(0)
+        model = tiny_dcgan(steps_per_call=k)
+        initial = parameters_of(model)
+        t = trainer(tmp_path, max_steps=4, precision="bf16-mixed")
+        t.fit(model, digits_data(batch_size=16))
+        assert t.global_step == 4
+        assert all(p.dtype == torch.float32 and torch.isfinite(p).all() for p in model.parameters())
+        assert any(not torch.equal(v, initial[k]) for k, v in parameters_of(model).items())
+        assert torch.isfinite(t.callback_metrics["d_loss"]) and torch.isfinite(t.callback_metrics["g_loss"])
+        ends.append(parameters_of(model))
+    assert all(torch.equal(ends[0][name], ends[1][name]) for name in ends[0])
 
 
 class SaveMetrics(Callback):
@@ -135,22 +141,24 @@ def test_metrics_callback_gathers_features_across_two_ranks(tmp_path):
 
 def test_a_resumed_ddp_run_ends_bit_identical_to_an_uninterrupted_one(tmp_path):
     """Every rank's random states and the place in the shard are in the checkpoint and restored on resume
-    (the strategy's per-rank seed offset applies to fresh runs only): 3 + 3 steps equal 6 straight steps."""
+    (the strategy's per-rank seed offset applies to fresh runs only): 3 + 3 steps equal 6 straight steps, also when
+    the interrupted run takes its steps 3 per Lightning step (``steps_per_call``)."""
     from lightning.pytorch.callbacks import ModelCheckpoint
     from test_resume import assert_identical
 
     from ganzoo.checkpoints import load_checkpoint
 
-    def run(folder, steps, ckpt_path=None):
+    def run(folder, steps, ckpt_path=None, steps_per_call=1):
         torch.manual_seed(0)
         checkpoints = ModelCheckpoint(dirpath=folder, filename="{step}", every_n_train_steps=3)
         t = trainer(tmp_path, max_steps=steps, devices=2, strategy=GANDDPStrategy(start_method="spawn"),
                     callbacks=[checkpoints], enable_checkpointing=True)  # fmt: skip
-        t.fit(tiny_dcgan(), digits_data(batch_size=16), ckpt_path=ckpt_path)
+        t.fit(tiny_dcgan(steps_per_call=steps_per_call), digits_data(batch_size=16), ckpt_path=ckpt_path)
 
     run(tmp_path / "straight", 6)
-    run(tmp_path / "resumed", 3)
-    run(tmp_path / "resumed", 6, ckpt_path=tmp_path / "resumed" / "step=3.ckpt")
+    # the interrupted run takes 3 generator steps per Lightning step, each rank from its own shard: the same run
+    run(tmp_path / "resumed", 3, steps_per_call=3)
+    run(tmp_path / "resumed", 6, ckpt_path=tmp_path / "resumed" / "step=3.ckpt", steps_per_call=3)
     straight = load_checkpoint(tmp_path / "straight" / "step=6.ckpt")
     resumed = load_checkpoint(tmp_path / "resumed" / "step=6.ckpt")
     ranks = straight["ganzoo"]["rng"]

@@ -27,9 +27,11 @@ import math
 from typing import Any, Callable, Literal
 
 import torch
-from lightning.pytorch import Callback, LightningModule, Trainer
+from lightning.pytorch import LightningModule, Trainer
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn, get_swa_multi_avg_fn
+
+from ganzoo.models.generative import GeneratorStepCallback
 
 
 class AveragedPairs:
@@ -61,7 +63,7 @@ class AveragedPairs:
         self.averaged.n_averaged.add_(1)
 
 
-class GeneratorAveraging(Callback):
+class GeneratorAveraging(GeneratorStepCallback):
     """Keep an average of the generator, updated after every generator step from ``start_step`` on.
 
     Args:
@@ -104,7 +106,7 @@ class GeneratorAveraging(Callback):
         self.averaged_steps = int(pl_module.averaged_generator.n_averaged)  # once: a resumed run's count
         self.pairs = AveragedPairs(pl_module.averaged_generator, pl_module.generator)
 
-    def on_train_batch_end(self, trainer: Trainer, pl_module: LightningModule, *args: Any) -> None:
+    def on_generator_step_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         # global_step counts generator steps: step s has just been taken
         if trainer.global_step <= self.start_step:
             return

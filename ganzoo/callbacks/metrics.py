@@ -6,16 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from lightning.pytorch import Callback, LightningModule, Trainer
+from lightning.pytorch import LightningModule, Trainer
 from torch import Tensor, nn
 
+from ganzoo.models.generative import GeneratorStepCallback
 from ganzoo.metrics.conditional import CONDITIONAL_METRICS, conditional_scores
 from ganzoo.metrics.features import extract, get_extractor
 from ganzoo.metrics.registry import FeatureSet, compute_metrics, parse_metric_names
 from ganzoo.metrics.samples import dataset_images, sample_generated
 
 
-class GenerativeMetrics(Callback):
+class GenerativeMetrics(GeneratorStepCallback):
     """Every ``every_n_steps`` generator steps (and at the end), score ``num_samples`` generated
     images against ``num_samples`` real ones drawn once (seeded) from the DataModule's training set.
 
@@ -103,10 +104,10 @@ class GenerativeMetrics(Callback):
                 result.update({k: v for k, v in scores.items() if isinstance(v, float)})
         self.result = trainer.strategy.broadcast(result, src=0)
         self._last_step = trainer.global_step
-        pl_module.log_dict({f"val/{k}": float(v) for k, v in self.result.items()})
+        pl_module.log_at_generator_step({f"val/{k}": float(v) for k, v in self.result.items()})
         return self.result
 
-    def on_train_batch_end(self, trainer: Trainer, pl_module: LightningModule, *args: Any) -> None:
+    def on_generator_step_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         step = trainer.global_step
         if step != self._last_step and (step % self.every_n_steps == 0 or step == trainer.max_steps):
             self.score(trainer, pl_module)

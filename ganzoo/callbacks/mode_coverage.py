@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from lightning.pytorch import Callback, LightningModule, Trainer
+from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.utilities import rank_zero_info
 
+from ganzoo.models.generative import GeneratorStepCallback
 from ganzoo.metrics.mode_coverage import mixture_mode_coverage
 
 
-class ModeCoverage(Callback):
+class ModeCoverage(GeneratorStepCallback):
     """Every ``every_n_steps`` generator steps, sample ``num_samples`` points and log
     ``val/modes``, ``val/high_quality`` (percent) and ``val/reverse_kl`` against the
     DataModule's ``mixture``; the last result is printed at the end and kept in ``self.result``.
@@ -31,10 +32,10 @@ class ModeCoverage(Callback):
         self.result = mixture_mode_coverage(samples, mixture.means, mixture.std, self.threshold)
         return self.result
 
-    def on_train_batch_end(self, trainer: Trainer, pl_module: LightningModule, *args: Any) -> None:
+    def on_generator_step_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         if trainer.global_step % self.every_n_steps == 0:
             result = self.evaluate(trainer, pl_module)
-            pl_module.log_dict(
+            pl_module.log_at_generator_step(
                 {
                     "val/modes": float(result["modes"]),
                     "val/high_quality": 100 * result["high_quality"],

@@ -32,4 +32,6 @@ class ProgressBar(TQDMProgressBar):
         if written is not None and written != self._read_for:
             self._values = {name: float(value) for name, value in pl_module.bar_values.items()}  # one read a log
             self._read_for = written
-        return {**super().get_metrics(trainer, pl_module), **self._values}
+        several = isinstance(pl_module, AdversarialModule) and pl_module.steps_per_call > 1
+        steps = {"g_step": trainer.global_step} if several else {}  # the bar counts Lightning steps
+        return {**super().get_metrics(trainer, pl_module), **steps, **self._values}

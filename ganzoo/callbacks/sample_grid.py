@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from lightning.pytorch import Callback, LightningModule, Trainer
+from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_only
 from torch import Tensor
 
-from ganzoo.models.generative import to_device
+from ganzoo.models.generative import GeneratorStepCallback, to_device
 
 
 def run_directory(trainer: Trainer) -> Path:
@@ -40,7 +40,7 @@ def render_scatter(points: Tensor, path: Path, means: Tensor | None = None, titl
     plt.close(fig)
 
 
-class SampleGrid(Callback):
+class SampleGrid(GeneratorStepCallback):
     """Render ``G(z)`` for a fixed ``z`` every ``every_n_steps`` generator steps and at the end.
 
     Images become a ``make_grid`` PNG, 2D samples a scatter plot over the data's modes; both go to
@@ -79,7 +79,7 @@ class SampleGrid(Callback):
         self.folder = run_dir / "samples"
         rank_zero_info(f"ganzoo: writing this run to {run_dir.resolve()} (samples/, checkpoints/)")
 
-    def on_train_batch_end(self, trainer: Trainer, pl_module: LightningModule, *args: Any) -> None:
+    def on_generator_step_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         if trainer.global_step % self.every_n_steps == 0:
             self.render(trainer, pl_module)
 

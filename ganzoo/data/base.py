@@ -13,8 +13,9 @@ from lightning.pytorch.strategies import ParallelStrategy
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
-from ganzoo.batch import Batch
+from ganzoo.batch import Batch, StepGroup
 from ganzoo.data.resumable import LoaderPosition, ResumableDataLoader
+from ganzoo.data.step_groups import StepGroupLoader
 
 DATA_ENV = "GANZOO_DATA"
 
@@ -55,12 +56,16 @@ class GANDataModule(LightningDataModule):
         num_workers: loader worker processes (persistent when > 0).
         data_dir: dataset root; default ``$GANZOO_DATA`` or ``~/.cache/ganzoo/data``.
 
-    ``real_batches_per_step`` (an attribute, not an argument) is how many real minibatches one training step of
-    the model takes (a GAN's ``n_critic``). ``GanzooCLI`` sets it from the model; left ``None`` (``Trainer.fit(model,
-    datamodule)`` in Python), the trainer's model's ``real_batches_per_step`` is asked when the loader is built.
+    ``real_batches_per_step`` and ``steps_per_call`` (attributes, not arguments) are how many real minibatches one
+    generator step of the model takes (a GAN's ``n_critic``) and how many generator steps one Lightning step runs
+    (``ganzoo.data.step_groups``). ``GanzooCLI`` sets them from the model; left ``None`` (``Trainer.fit(model,
+    datamodule)`` in Python), the trainer's model is asked when the loader is built.
+
+    Random augmentation a subclass draws per batch goes in ``augment`` (applied per generator step).
     """
 
-    real_batches_per_step: int | None = None  # (a class default too, for subclasses that skip __init__)
+    real_batches_per_step: int | None = None  # (class defaults too, for subclasses that skip __init__)
+    steps_per_call: int | None = None
 
     def __init__(self, batch_size: int = 64, num_workers: int = 0, data_dir: str | None = None):
         super().__init__()
@@ -71,6 +76,7 @@ class GANDataModule(LightningDataModule):
         self.data_dir = Path(data_dir).expanduser() if data_dir else default_data_dir()
         self.train_set: Dataset | None = None
         self.real_batches_per_step: int | None = None
+        self.steps_per_call: int | None = None
         self.loader_position = LoaderPosition()  # saved in checkpoints by Lightning (ResumableDataLoader)
 
     @property
@@ -83,12 +89,21 @@ class GANDataModule(LightningDataModule):
         """How many classes the labels of the batches take (``None``: no labels). Conditional models check it."""
         return None
 
-    def train_dataloader(self) -> DataLoader:
+    def told(self, name: str) -> int:
+        """``real_batches_per_step`` or ``steps_per_call``: as the CLI set it, else as the trainer's model declares."""
+        value = getattr(self, name)
+        if value is None:  # not told (Trainer.fit in Python): ask the model's declared interface
+            value = getattr(getattr(self.trainer, "lightning_module", None), name, 1)
+        return int(value)
+
+    @property
+    def samples_per_step(self) -> int:
+        """Real samples one generator step takes: ``batch_size × real_batches_per_step``."""
+        return self.batch_size * self.told("real_batches_per_step")
+
+    def train_dataloader(self) -> DataLoader | StepGroupLoader:
         assert self.train_set is not None, "setup() builds the training set"
-        batches = self.real_batches_per_step
-        if batches is None:  # not told (Trainer.fit in Python): ask the model's declared interface
-            module = self.trainer.lightning_module if self.trainer is not None else None
-            batches = getattr(module, "real_batches_per_step", 1)
+        batches = self.told("real_batches_per_step")
         per_step = self.batch_size * batches
         if len(self.train_set) < per_step:
             raise ValueError(
@@ -110,14 +125,31 @@ class GANDataModule(LightningDataModule):
             replicas = (self.trainer.world_size, self.trainer.global_rank, seed)
         # the same batches as shuffle=True (or Lightning's DistributedSampler), and a place in the shuffle that
         # checkpoints keep
-        return ResumableDataLoader(self.train_set, per_step, self.loader_position, replicas, **options)
+        loader = ResumableDataLoader(self.train_set, per_step, self.loader_position, replicas, **options)
+        steps_per_call = self.told("steps_per_call")
+        if steps_per_call == 1:
+            return loader
+        return StepGroupLoader(loader, steps_per_call, lambda: self.trainer.global_step, lambda: self.trainer.max_steps)
 
     def on_after_batch_transfer(self, batch, dataloader_idx: int):  # noqa: ANN001
-        """Images travel as uint8 and become float [-1, 1] on the device, in a named ``Batch``.
-        (Called once per batch that reaches training: it counts them for the resumable loader.)"""
-        if self.trainer is not None and self.trainer.training:
-            self.loader_position.consumed_batches += 1
+        """Images travel as uint8 and become float [-1, 1] on the device, in a named ``Batch``, augmented
+        (``augment``) in training; a batch of several generator steps becomes a ``StepGroup`` whose parts are
+        augmented when their steps come. (Called once per batch that reaches training: it counts the generator
+        steps' batches for the resumable loader.)"""
+        training = self.trainer is not None and self.trainer.training
         batch = Batch.from_loader(batch)
+        grouped = training and self.told("steps_per_call") > 1  # a group of steps (fewer at an epoch's end)
+        steps = max(1, len(batch) // self.samples_per_step) if grouped else 1
+        if training:
+            self.loader_position.consumed_batches += steps
         if batch.targets is not None:  # paired data: the targets are images too
             batch = replace(batch, targets=to_unit_range(batch.targets))
-        return batch.with_images(to_unit_range(batch.images))
+        batch = batch.with_images(to_unit_range(batch.images))
+        if not training:
+            return batch
+        return self.augment(batch) if steps == 1 else StepGroup(batch, steps, self.augment)
+
+    def augment(self, batch: Batch) -> Batch:
+        """Random augmentation of one generator step's real data in training (none here; subclasses: crops,
+        flips). Drawn from the global RNG, which checkpoints keep."""
+        return batch

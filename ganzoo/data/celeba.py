@@ -17,6 +17,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from ganzoo.batch import Batch
 from ganzoo.data.base import GANDataModule
 from ganzoo.data.images import read_image
 
@@ -164,9 +165,9 @@ class CelebADataModule(GANDataModule):
         images = torch.stack([item["images"] for item in items]).float().div(127.5).sub(1)
         return images, torch.stack([item["labels"] for item in items])
 
-    def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
-        batch = super().on_after_batch_transfer(batch, dataloader_idx)
-        if self.flip and self.trainer is not None and self.trainer.training:
+    def augment(self, batch: Batch) -> Batch:
+        """A random horizontal flip per face (the authors' training transform)."""
+        if self.flip:
             flipped = torch.rand(len(batch), device=batch.images.device) < 0.5
             batch = batch.with_images(torch.where(flipped.view(-1, 1, 1, 1), batch.images.flip(-1), batch.images))
         return batch

@@ -167,11 +167,8 @@ class PairedImageDataModule(GANDataModule):
             self._test = to_unit_range(sources), to_unit_range(targets)
         return self._test
 
-    def on_after_batch_transfer(self, batch, dataloader_idx: int):  # noqa: ANN001
-        batch = super().on_after_batch_transfer(batch, dataloader_idx)
-        if self.trainer is not None and self.trainer.training:
-            batch = self.jitter(batch)
-        return batch
+    def augment(self, batch: Batch) -> Batch:
+        return self.jitter(batch)
 
     def jitter(self, batch: Batch) -> Batch:
         """One random crop and flip per pair, the same for its source and target (global RNG, on the device)."""
@@ -211,9 +208,8 @@ class UnpairedImageDataModule(PairedImageDataModule):
                             for f in folders)  # fmt: skip
         return torch.stack(sources), torch.stack(targets)
 
-    def on_after_batch_transfer(self, batch, dataloader_idx: int):  # noqa: ANN001
-        if self.trainer is not None and self.trainer.training:
-            batch = Batch.from_loader(batch)
-            drawn = torch.randint(len(self.target_images), (len(batch),))  # the CPU's global RNG: checkpointed
-            batch = Batch(batch.images, targets=self.target_images[drawn].to(batch.images.device))
-        return super().on_after_batch_transfer(batch, dataloader_idx)
+    def augment(self, batch: Batch) -> Batch:
+        """A target-domain image drawn at random for each source image, then the pair's jitter."""
+        drawn = torch.randint(len(self.target_images), (len(batch),))  # the CPU's global RNG: checkpointed
+        targets = to_unit_range(self.target_images[drawn].to(batch.images.device))
+        return super().augment(Batch(batch.images, targets=targets))

@@ -41,6 +41,7 @@ class GANModule(AdversarialModule, SamplingModule):
         n_critic: discriminator updates per generator update, each on its own real minibatch.
         gradient_clip_val: clip each network's gradient norm (or value) before its update.
         gradient_clip_algorithm: ``norm`` or ``value``.
+        steps_per_call: generator steps per Lightning step, bit-identical to one at a time (``AdversarialModule``).
     """
 
     #: options a preset class sets itself; left out of its saved hyperparameters
@@ -57,12 +58,14 @@ class GANModule(AdversarialModule, SamplingModule):
         n_critic: int = 1,
         gradient_clip_val: float | None = None,
         gradient_clip_algorithm: Literal["norm", "value"] = "norm",
+        steps_per_call: int = 1,
     ):
         super().__init__(
             optimizers={"generator": g_optimizer, "discriminator": d_optimizer},
             lr_schedulers={"generator": g_lr_scheduler, "discriminator": d_lr_scheduler},
             gradient_clip_val=gradient_clip_val,
             gradient_clip_algorithm=gradient_clip_algorithm,
+            steps_per_call=steps_per_call,
         )
         if n_critic < 1:
             raise ValueError(f"n_critic must be at least 1, got {n_critic}")

@@ -70,6 +70,7 @@ class CycleGAN(AdversarialModule, TranslatingModule):
         lambda_cycle: λ, the weight of each cycle-consistency L1 term (10).
         lambda_identity: λ_id; the identity terms weigh λ_id · λ (0.5 · 10).
         pool_size: the history of fakes each discriminator sees (50; 0: none).
+        steps_per_call: generator steps per Lightning step, bit-identical to one at a time.
     """
 
     network_names: ClassVar[tuple[str, ...]] = (
@@ -99,11 +100,13 @@ class CycleGAN(AdversarialModule, TranslatingModule):
         g_lr_scheduler: LRSchedulerCallable | None = None,
         d_lr_scheduler: LRSchedulerCallable | None = None,
         gradient_clip_val: float | None = None,
+        steps_per_call: int = 1,
     ):
         super().__init__(
             optimizers={"generators": g_optimizer, "discriminators": d_optimizer},
             lr_schedulers={"generators": g_lr_scheduler, "discriminators": d_lr_scheduler},
             gradient_clip_val=gradient_clip_val,
+            steps_per_call=steps_per_call,
         )
         if lambda_cycle < 0 or lambda_identity < 0 or pool_size < 0:
             raise ValueError("lambda_cycle, lambda_identity and pool_size must be ≥ 0")

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import torch
-from lightning.pytorch import LightningModule
+from lightning.pytorch import Callback, LightningModule
 from torch import Tensor, nn
 
 from ganzoo.checkpoints import (
@@ -42,6 +42,11 @@ class GenerativeModule(LightningModule):
 
     #: the networks a shipped (generator-only) file keeps
     generator_side: ClassVar[tuple[str, ...]] = ("generator",)
+    #: whether the model calls ``GeneratorStepCallback.on_generator_step_end`` itself after each generator step
+    #: (adversarial models, which may run several per Lightning step); else it runs at each Lightning step's end
+    runs_generator_step_hooks: ClassVar[bool] = False
+    #: generator steps one Lightning step runs (adversarial models' option; the DataModule groups their data)
+    steps_per_call: int = 1
 
     def __init__(self) -> None:
         super().__init__()
@@ -57,6 +62,15 @@ class GenerativeModule(LightningModule):
         """The generator that makes outputs: the averaged one when there is one and ``averaged``, else the raw one."""
         use_average = averaged and self.averaged_generator is not None
         return self.averaged_generator.module if use_average else self.generator
+
+    def log_at_generator_step(self, metrics: dict[str, float]) -> None:
+        """Log ``metrics`` at this generator step (callbacks' scores). With ``steps_per_call`` > 1 the loggers are
+        written directly: Lightning writes its loggers at its own steps, which then count calls."""
+        direct = self.steps_per_call > 1 and self._trainer is not None
+        self.log_dict(metrics, logger=not direct)
+        if direct:
+            for logger in self.loggers:
+                logger.log_metrics(metrics, step=self.global_step - 1)  # as Lightning: 0-based
 
     # ----------------------------------------------------------------- sample grids (each kind fills in)
     def grid_inputs(self, n: int, generator: torch.Generator | None = None) -> tuple[Any, int | None]:
@@ -152,6 +166,22 @@ class GenerativeModule(LightningModule):
         return super(GenerativeModule, saved_class).load_from_checkpoint(
             io.BytesIO(data), map_location, hparams_file, strict, weights_only=weights_only, **kwargs
         )
+
+
+class GeneratorStepCallback(Callback):
+    """A callback whose work follows each generator step (averaging, sample grids, metrics).
+
+    ``on_generator_step_end`` runs after generator step ``trainer.global_step``: adversarial models call it after
+    every generator step inside their Lightning step (K times with ``steps_per_call: K``); for other models it runs
+    at the end of each Lightning step.
+    """
+
+    def on_generator_step_end(self, trainer: Any, pl_module: Any) -> None:
+        """After a generator step."""
+
+    def on_train_batch_end(self, trainer: Any, pl_module: Any, *args: Any) -> None:
+        if not (isinstance(pl_module, GenerativeModule) and pl_module.runs_generator_step_hooks):
+            self.on_generator_step_end(trainer, pl_module)
 
 
 def to_device(latent: Latent, device: torch.device) -> Latent:

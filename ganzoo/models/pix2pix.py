@@ -39,6 +39,7 @@ class Pix2Pix(AdversarialModule, TranslatingModule):
         g_optimizer, d_optimizer, g_lr_scheduler, d_lr_scheduler: as for every GAN (schedulers step once per
             generator step; the paper: ``ganzoo.schedules.LinearDecay``).
         test_dropout: ``translate``'s default (the paper keeps dropout on at test time).
+        steps_per_call: generator steps per Lightning step, bit-identical to one at a time.
     """
 
     shares_fakes: ClassVar[bool] = True  # D judges the G(x) that G's update then uses (one forward pass)
@@ -55,11 +56,13 @@ class Pix2Pix(AdversarialModule, TranslatingModule):
         d_lr_scheduler: LRSchedulerCallable | None = None,
         test_dropout: bool = True,
         gradient_clip_val: float | None = None,
+        steps_per_call: int = 1,
     ):
         super().__init__(
             optimizers={"generator": g_optimizer, "discriminator": d_optimizer},
             lr_schedulers={"generator": g_lr_scheduler, "discriminator": d_lr_scheduler},
             gradient_clip_val=gradient_clip_val,
+            steps_per_call=steps_per_call,
         )
         if lambda_l1 < 0 or gan_weight < 0 or lambda_l1 == gan_weight == 0:
             raise ValueError(f"lambda_l1 and gan_weight must be ≥ 0 and not both 0, got {lambda_l1} and {gan_weight}")

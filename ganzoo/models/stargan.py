@@ -54,6 +54,7 @@ class StarGAN(AdversarialModule, TranslatingModule):
         lambda_cls, lambda_rec, gp_weight: λ_cls (1), λ_rec (10) and λ_gp (10).
         lambda_identity: λ_id of the identity term (0: the paper).
         n_critic: discriminator updates per generator update, each on its own real minibatch (5).
+        steps_per_call: generator steps per Lightning step, bit-identical to one at a time.
         g_optimizer, d_optimizer, g_lr_scheduler, d_lr_scheduler: as for every GAN (the paper: Adam(1e-4,
             β = (0.5, 0.999)), then ``ganzoo.schedules.LinearDecay``).
     """
@@ -74,11 +75,13 @@ class StarGAN(AdversarialModule, TranslatingModule):
         g_lr_scheduler: LRSchedulerCallable | None = None,
         d_lr_scheduler: LRSchedulerCallable | None = None,
         gradient_clip_val: float | None = None,
+        steps_per_call: int = 1,
     ):
         super().__init__(
             optimizers={"generator": g_optimizer or adam(1e-4), "discriminator": d_optimizer or adam(1e-4)},
             lr_schedulers={"generator": g_lr_scheduler, "discriminator": d_lr_scheduler},
             gradient_clip_val=gradient_clip_val,
+            steps_per_call=steps_per_call,
         )
         if min(lambda_cls, lambda_rec, gp_weight, lambda_identity) < 0:
             raise ValueError(f"lambda_cls, lambda_rec, gp_weight and lambda_identity must be ≥ 0, got {lambda_cls}, "

@@ -1,0 +1,148 @@
+"""Named networks and named optimizer groups, trained by manual updates, with DDP routing.
+
+A model lists its networks in ``network_names`` (each an attribute, so state-dict keys stay ``generator.*``/
+``discriminator.*``) and its optimizer groups in ``optimizer_groups``: a group name → the networks one optimizer
+updates (CycleGAN: ``generators`` over both generators). ``training_network`` makes a group trainable
+(``ganzoo.models.trainable``) and routes calls to its networks through their own DDP wrappers
+(``ganzoo.distributed.GANDDPStrategy``); ``update`` is zero_grad → backward → step, gradients clipped in
+``on_before_optimizer_step``, the loss kept for the NaN guard. Budgets are generator steps: only the
+``generator_group``'s optimizer steps advance ``global_step``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, ClassVar, Literal
+
+import torch
+from lightning.pytorch import Callback
+from lightning.pytorch.strategies import DDPStrategy
+from torch import Tensor, nn
+
+from ganzoo.models.generative import GenerativeModule
+from ganzoo.models.hparams import adam, warn_if_schedule_does_not_match
+from ganzoo.models.nan_guard import NanGuard
+from ganzoo.models.trainable import RestoreRequiresGrad, TrainableGroups, step_without_counting
+
+
+class NetworkGroups(GenerativeModule):
+    """Named networks updated by named optimizer groups (manual optimization).
+
+    Args:
+        optimizers: group name → optimizer factory (default Adam(2e-4, β = (0.5, 0.999))).
+        lr_schedulers: group name → scheduler factory, stepped once per generator step.
+        gradient_clip_val, gradient_clip_algorithm: clip each group's gradients before its update.
+    """
+
+    network_names: ClassVar[tuple[str, ...]] = ("generator", "discriminator")
+    optimizer_groups: ClassVar[dict[str, tuple[str, ...]]] = {"generator": ("generator",), "discriminator": ("discriminator",)}
+    generator_group: ClassVar[str] = "generator"
+    discriminator_group: ClassVar[str] = "discriminator"
+
+    def __init__(
+        self,
+        optimizers: dict[str, Callable | None],
+        lr_schedulers: dict[str, Callable | None],
+        gradient_clip_val: float | None = None,
+        gradient_clip_algorithm: Literal["norm", "value"] = "norm",
+    ):
+        super().__init__()
+        self.automatic_optimization = False
+        self.optimizer_factories = {group: optimizers.get(group) or adam() for group in self.optimizer_groups}
+        self.scheduler_factories = {group: lr_schedulers.get(group) for group in self.optimizer_groups}
+        self.gradient_clip_val = gradient_clip_val
+        self.gradient_clip_algorithm = gradient_clip_algorithm
+        # Set by GANDDPStrategy: each network wrapped in its own DDP. A plain dict, so the wrappers are not
+        # submodules and never enter the state dict.
+        self.ddp_networks: dict[str, nn.Module] = {}
+        self._networks_in_training: tuple[str, ...] = ()
+        self.trainable, self.nan_guard = TrainableGroups(), NanGuard()
+
+    @property
+    def networks(self) -> dict[str, nn.Module]:
+        """Name → network, in ``network_names`` order."""
+        return {name: getattr(self, name) for name in self.network_names}
+
+    def network(self, name: str) -> nn.Module:
+        """The network ``name``, through its DDP wrapper while its group is being trained."""
+        if name in self._networks_in_training and torch.is_grad_enabled():
+            return self.ddp_networks.get(name) or getattr(self, name)
+        return getattr(self, name)
+
+    def optimizer(self, group: str) -> Any:
+        """The (Lightning-wrapped) optimizer of a named group."""
+        return self.optimizers()[list(self.optimizer_groups).index(group)]
+
+    def configure_optimizers(self) -> Any:
+        optimizers, schedulers = [], []
+        for group, names in self.optimizer_groups.items():
+            parameters = [p for name in names for p in getattr(self, name).parameters()]
+            optimizers.append(self.optimizer_factories[group](parameters))
+        for group, optimizer in zip(self.optimizer_groups, optimizers):
+            if self.scheduler_factories[group] is not None:
+                schedulers.append(self.scheduler_factories[group](optimizer))
+        max_steps = self._trainer.max_steps if self._trainer is not None else -1
+        for scheduler in schedulers:
+            warn_if_schedule_does_not_match(scheduler, max_steps)
+        return optimizers, schedulers
+
+    def configure_callbacks(self) -> list[Callback]:
+        return [RestoreRequiresGrad()]
+
+    def step_lr_schedulers(self) -> None:
+        schedulers = self.lr_schedulers()
+        if schedulers is None:
+            return
+        for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:
+            scheduler.step()
+
+    @contextmanager
+    def training_network(self, group: str) -> Iterator[None]:
+        """Only ``group``'s parameters require grad, and calls to its networks go through their DDP wrappers."""
+        self._networks_in_training = self.optimizer_groups[group]
+        self.trainable.make_trainable(group, self.group_parameters)
+        try:
+            yield
+        finally:
+            self._networks_in_training = ()
+
+    def group_parameters(self) -> dict[str, list[nn.Parameter]]:
+        return {g: [p for name in names for p in getattr(self, name).parameters()] for g, names in self.optimizer_groups.items()}
+
+    def teardown(self, stage: str) -> None:
+        """Every parameter that trained requires grad again (after ``fit``, as before it)."""
+        self.trainable.restore()
+
+    def update(self, optimizer: Any, loss: Tensor, group: str) -> None:
+        """zero_grad → backward → step (gradients clipped in ``on_before_optimizer_step``); the
+        loss is kept for the NaN check."""
+        self.nan_guard.keep(group, loss)
+        optimizer.zero_grad(set_to_none=True)
+        self.manual_backward(loss)
+        if group == self.generator_group:
+            optimizer.step()
+        else:
+            step_without_counting(optimizer)
+
+    def on_before_optimizer_step(self, optimizer: Any) -> None:
+        """Clip here, not right after backward: under 16-mixed the precision plugin unscales the gradients
+        just before this hook (clipping earlier would act on gradients still multiplied by the loss scale,
+        Lightning issue #18089)."""
+        if self.gradient_clip_val:
+            self.clip_gradients(
+                optimizer, gradient_clip_val=self.gradient_clip_val, gradient_clip_algorithm=self.gradient_clip_algorithm
+            )
+
+    def setup(self, stage: str) -> None:
+        """The networks train under ganzoo's DDP (one wrapper each), never Lightning's one wrapper around all."""
+        super().setup(stage)
+        if self._trainer is None:
+            return
+        strategy = self.trainer.strategy
+        if isinstance(strategy, DDPStrategy) and not getattr(strategy, "wraps_each_network", False):
+            raise ValueError(
+                f"{type(self).__name__} trains its networks with separate updates, which Lightning's DDPStrategy "
+                "(one DDP around the whole module) cannot sync. Use strategy=ganzoo.distributed.GANDDPStrategy() "
+                "(the ganzoo command line does this for --trainer.strategy ddp)."
+            )
