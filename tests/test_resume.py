@@ -19,7 +19,8 @@ TESTS = Path(__file__).parent
 RUNS = {  # config, steps, extra arguments: the quickstart (digits: an epoch is 28 steps) and WGAN-GP with a schedule
     "quickstart": ("configs/quickstart.yaml", 40, [], [{"class_path": "ganzoo.callbacks.GeneratorAveraging",
                                                         "init_args": {"decay": 0.995}}]),
-    "wgan_gp": ("configs/wgan_gp/ring8.yaml", 40, ["--data.init_args.num_samples", "2560",
+    # (one generator step per Lightning step here, for checkpoints every 5 steps; K > 1: tests/test_steps_per_call.py)
+    "wgan_gp": ("configs/wgan_gp/ring8.yaml", 40, ["--data.init_args.num_samples", "2560", "--model.init_args.steps_per_call", "1",
         "--model.init_args.g_lr_scheduler", '{"class_path": "torch.optim.lr_scheduler.LinearLR", "init_args": {"start_factor": 1.0, "end_factor": 0.1, "total_iters": 40}}'],
         [{"class_path": "ganzoo.callbacks.GeneratorAveraging", "init_args": {"decay": 0.9}}]),
     # epochs cut short by limit_train_batches (8 of 28 batches): the next epoch still starts a fresh shuffle

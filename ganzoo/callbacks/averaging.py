@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Any, Callable, Literal
+from typing import Callable, Literal
 
 import torch
 from lightning.pytorch import LightningModule, Trainer

@@ -3,7 +3,6 @@ models also label accuracy, intra-class FID, InfoGAN's matched accuracy and info
 
 from __future__ import annotations
 
-from typing import Any
 
 import torch
 from lightning.pytorch import LightningModule, Trainer

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.utilities import rank_zero_info
