@@ -11,6 +11,18 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
+def instances_of(cls, monkeypatch) -> list:  # noqa: ANN001
+    """The instances of ``cls`` made from now on in this test, in order."""
+    made, init = [], cls.__init__
+
+    def kept_init(self, *args, **kwargs):  # noqa: ANN001, ANN202
+        init(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(cls, "__init__", kept_init)
+    return made
+
+
 @pytest.fixture
 def throughput(monkeypatch):
     monkeypatch.syspath_prepend(str(BENCHMARKS))
@@ -32,14 +44,7 @@ def test_paired_loop_alternates_one_plain_step_per_generator_step(monkeypatch, t
         step(self)
 
     monkeypatch.setattr(throughput.PlainLoop, "step", counted_step)
-    pairings = []
-    init = throughput.PairedPlainSteps.__init__
-
-    def kept_init(self, *args):
-        init(self, *args)
-        pairings.append(self)
-
-    monkeypatch.setattr(throughput.PairedPlainSteps, "__init__", kept_init)
+    pairings = instances_of(throughput.PairedPlainSteps, monkeypatch)
     data = throughput.training_data("ring8", 16 * 8)
     lightning_rate, plain_rate = throughput.paired_loop(
         data, 4, 2, 16, "cpu", "ring8", ema=True, bare=bare, steps_per_call=steps_per_call
@@ -53,14 +58,7 @@ def test_paired_loop_alternates_one_plain_step_per_generator_step(monkeypatch, t
 def test_step_timer_counts_generator_steps_under_steps_per_call(monkeypatch, throughput):
     """With K = 4 the timer starts where a Lightning step does (the warm-up of 2 rounded up to 4) and counts the
     generator steps after it, not Lightning steps."""
-    timers = []
-    init = throughput.StepTimer.__init__
-
-    def kept_init(self, *args):
-        init(self, *args)
-        timers.append(self)
-
-    monkeypatch.setattr(throughput.StepTimer, "__init__", kept_init)
+    timers = instances_of(throughput.StepTimer, monkeypatch)
     data = throughput.training_data("ring8", 16 * 9)
     rate = throughput.lightning_loop(data, 6, 2, 16, "cpu", "ring8", ema=False, steps_per_call=4)
     timer = timers[0]

@@ -63,14 +63,21 @@ class GenerativeModule(LightningModule):
         use_average = averaged and self.averaged_generator is not None
         return self.averaged_generator.module if use_average else self.generator
 
-    def log_at_generator_step(self, metrics: dict[str, float]) -> None:
-        """Log ``metrics`` at this generator step (callbacks' scores). With ``steps_per_call`` > 1 the loggers are
-        written directly: Lightning writes its loggers at its own steps, which then count calls."""
+    def log_at_generator_step(
+        self, metrics: dict[str, Any], bar: dict[str, Any] | None = None, prog_bar: bool = False
+    ) -> None:
+        """Log ``metrics`` (and ``bar``, with Lightning's ``prog_bar`` flag) at this generator step: the losses'
+        means, callbacks' scores. With ``steps_per_call`` > 1 the loggers are written directly, at Lightning's x for
+        this step with K = 1: Lightning writes its loggers at its own steps, which then count calls."""
         direct = self.steps_per_call > 1 and self._trainer is not None
-        self.log_dict(metrics, logger=not direct)
+        if bar is not None:
+            self.log_dict(bar, prog_bar=prog_bar, logger=not direct)
+        if metrics:
+            self.log_dict(metrics, logger=not direct)
         if direct:
+            values = {name: float(value) for name, value in {**(bar or {}), **metrics}.items()}
             for logger in self.loggers:
-                logger.log_metrics(metrics, step=self.global_step - 1)  # as Lightning: 0-based
+                logger.log_metrics(values, step=self.global_step - 1)  # as Lightning: 0-based
 
     # ----------------------------------------------------------------- sample grids (each kind fills in)
     def grid_inputs(self, n: int, generator: torch.Generator | None = None) -> tuple[Any, int | None]:

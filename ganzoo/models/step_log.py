@@ -27,20 +27,12 @@ class StepLog:
             self.kept.setdefault(name, []).append(value.detach())
 
     def log_if_due(self, module: Any, trainer: Any, bar_names: list[str]) -> None:
-        """At a log step, the means through ``module.log_dict`` (the bar's with ``prog_bar`` for Lightning's own
-        bar). With ``steps_per_call`` > 1 the loggers are written directly, at the generator step: Lightning
-        writes them at its own steps, which then count calls, not generator steps."""
+        """At a log step, the means through ``module.log_at_generator_step`` (the bar's with ``prog_bar`` for
+        Lightning's own bar)."""
         if not self.due(trainer, module.global_step):
             return
         shown, others = self.means(bar_names)
-        direct = trainer is not None and module.steps_per_call > 1
-        module.log_dict(shown, prog_bar=self.stock_bar(trainer), logger=not direct)
-        if others:
-            module.log_dict(others, logger=not direct)
-        if direct:
-            metrics = {name: float(value) for name, value in {**shown, **others}.items()}
-            for logger in module.loggers:
-                logger.log_metrics(metrics, step=module.global_step - 1)  # Lightning's x: steps before this one
+        module.log_at_generator_step(others, bar=shown, prog_bar=self.stock_bar(trainer))
 
     @staticmethod
     def due(trainer: Any, step: int) -> bool:
