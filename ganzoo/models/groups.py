@@ -5,7 +5,8 @@ A model lists its networks in ``network_names`` (each an attribute, so state-dic
 updates (CycleGAN: ``generators`` over both generators). ``training_network`` makes a group trainable
 (``ganzoo.models.trainable``) and routes calls to its networks through their own DDP wrappers
 (``ganzoo.distributed.GANDDPStrategy``); ``update`` is zero_grad → backward → step, gradients clipped in
-``on_before_optimizer_step``, the loss kept for the NaN guard. Budgets are generator steps: only the
+``on_before_optimizer_step``, the loss kept for the NaN guard (directly, without Lightning's per-update dispatch, where
+nothing observes it: ``ganzoo.models.direct_update``). Budgets are generator steps: only the
 ``generator_group``'s optimizer steps advance ``global_step``.
 """
 
@@ -20,6 +21,7 @@ from lightning.pytorch import Callback
 from lightning.pytorch.strategies import DDPStrategy
 from torch import Tensor, nn
 
+from ganzoo.models.direct_update import direct_step, direct_updates_allowed
 from ganzoo.models.generative import GenerativeModule
 from ganzoo.models.hparams import adam, warn_if_schedule_does_not_match
 from ganzoo.models.nan_guard import NanGuard
@@ -58,6 +60,7 @@ class NetworkGroups(GenerativeModule):
         self.ddp_networks: dict[str, nn.Module] = {}
         self._networks_in_training: tuple[str, ...] = ()
         self.trainable, self.nan_guard = TrainableGroups(), NanGuard()
+        self.direct_updates = False  # decided per fit (on_fit_start)
 
     @property
     def networks(self) -> dict[str, nn.Module]:
@@ -119,6 +122,11 @@ class NetworkGroups(GenerativeModule):
         loss is kept for the NaN check."""
         self.nan_guard.keep(group, loss)
         optimizer.zero_grad(set_to_none=True)
+        if self.direct_updates:
+            loss.backward()
+            self.on_before_optimizer_step(optimizer)
+            direct_step(optimizer, counts=group == self.generator_group)
+            return
         self.manual_backward(loss)
         if group == self.generator_group:
             optimizer.step()
@@ -133,6 +141,10 @@ class NetworkGroups(GenerativeModule):
             self.clip_gradients(
                 optimizer, gradient_clip_val=self.gradient_clip_val, gradient_clip_algorithm=self.gradient_clip_algorithm
             )
+
+    def on_fit_start(self) -> None:
+        super().on_fit_start()
+        self.direct_updates = direct_updates_allowed(self.trainer, self, NetworkGroups)
 
     def setup(self, stage: str) -> None:
         """The networks train under ganzoo's DDP (one wrapper each), never Lightning's one wrapper around all."""
