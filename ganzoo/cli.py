@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -38,6 +39,7 @@ from ganzoo.checkpoints import (
 )
 from ganzoo.data.base import GANDataModule
 from ganzoo.distributed import resolve_strategy, uses_plain_ddp
+from ganzoo.extras import as_missing_extra
 from ganzoo.loggers import SaveConfigToLoggers, WandbNotReady, check_wandb_ready
 from ganzoo.models.generative import GenerativeModule
 from ganzoo.nvml import skip_nvml_probe_without_driver
@@ -243,10 +245,31 @@ def main(args: Any = None) -> Any:
         os.environ["GANZOO_DEBUG"] = "1"
     if argv and argv[0] in COMMANDS:
         return run_command(argv)
+    if args is None:  # from the command line: LightningCLI reads sys.argv (given both, Lightning warns)
+        sys.argv[1:] = argv
     try:
-        return GanzooCLI(args=argv)
-    except (WandbNotReady, CheckpointError, MisconfigurationException, ValueError, OSError) as err:
-        # bad values, data, sizes, checkpoints, folders, a full disk: one line, not a traceback
+        return GanzooCLI() if args is None else GanzooCLI(args=argv)
+    except (WandbNotReady, CheckpointError, MisconfigurationException, ValueError, OSError, ImportError) as err:
+        # bad values, data, sizes, checkpoints, folders, a full disk, a missing extra: one line, not a traceback
         if debugging():
             raise
+        missing = as_missing_extra(err)  # a feature whose optional package is not installed (a W&B logger)
+        if missing is not None:
+            exit_with_one_line(str(missing))
+        if isinstance(err, ImportError):
+            raise
         exit_with_one_line(f"{one_line(err)} (--debug shows the traceback)")
+    except RuntimeError as err:
+        if debugging() or not is_config_overwrite_refusal(err):
+            raise
+        found = re.search(r"expected (.+?) to NOT exist", str(err))
+        exit_with_one_line(
+            f"{found.group(1) if found else 'config.yaml'} is an earlier run's config, in the folder this run writes to "
+            "(without a logger every run writes to --trainer.default_root_dir): give this run its own "
+            "--trainer.default_root_dir, or keep a logger, which gives each run its own version folder"
+        )
+
+
+def is_config_overwrite_refusal(err: RuntimeError) -> bool:
+    """LightningCLI's ``SaveConfigCallback`` refusing to overwrite an earlier run's config.yaml."""
+    return "Aborting to avoid overwriting" in str(err)

@@ -10,6 +10,7 @@ from typing import Any
 
 from ganzoo.command_parser import CommandParser
 from ganzoo.command_parser import device_name as _device
+from ganzoo.extras import MissingExtra
 from ganzoo.models.sampling import SamplingModule
 from ganzoo.models.translating import TranslatingModule
 from ganzoo.translate import translate_command
@@ -273,7 +274,11 @@ COMMANDS = {"evaluate": evaluate_command, "sample": sample_command, "translate":
 
 
 def run_command(argv: list[str]) -> Any:
-    return COMMANDS[argv[0]](argv[1:])
+    try:
+        return COMMANDS[argv[0]](argv[1:])
+    except MissingExtra as err:  # a feature whose optional package is not installed: one line
+        sys.stderr.write(f"ganzoo {argv[0]}: error: {err}\n")
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import torch
 
 from ganzoo.atomic import atomic_save, atomic_write_bytes
 from ganzoo.checkpoints import CheckpointError, file_sha256, load_checkpoint
+from ganzoo.extras import require
 
 PRETRAINED = "pretrained"
 
@@ -84,9 +85,8 @@ def download(url: str, sha256: str | None = None) -> Path:
 
 def wandb_artifact(spec: str) -> Path:
     """The checkpoint file of a W&B artifact ``entity/project/name:alias`` (downloaded by wandb)."""
+    wandb = require("wandb", f"Fetching the W&B artifact {spec!r}")
     try:
-        import wandb
-
         artifact = wandb.Api().artifact(spec, type="model")
         folder = Path(artifact.download())
     except Exception as err:  # noqa: BLE001 - wandb raises many types (auth, comm, not found)

@@ -170,3 +170,4 @@ def test_a_finished_run_says_where_its_grid_and_checkpoint_are_without_adverts(t
     assert f"last sample grid: {run / 'samples' / 'step_0000002.png'}" in output
     assert f"last checkpoint:  {run / 'checkpoints' / 'step=2.ckpt'}" in output
     assert "💡 Tip" not in output and "LeafSpec" not in output
+    assert "sys.argv[1:]" not in output  # LightningCLI's warning when given both args and sys.argv

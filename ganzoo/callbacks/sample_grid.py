@@ -21,22 +21,38 @@ def run_directory(trainer: Trainer) -> Path:
     return Path(trainer.log_dir or trainer.default_root_dir)
 
 
-def render_scatter(points: Tensor, path: Path, means: Tensor | None = None, title: str = "") -> None:
-    """Scatter plot of 2D samples (blue) over the mixture's modes (red crosses)."""
-    import matplotlib
+def render_scatter(points: Tensor, path: Path, means: Tensor | None = None, title: str = "", size: int = 480) -> None:
+    """Scatter plot of 2D samples (blue dots) over the mixture's modes (red crosses), drawn with PIL (no plotting
+    library needed): a square view centred on the origin that holds every mode and 99 % of the points, axes in
+    grey, the title on top."""
+    from PIL import Image, ImageDraw
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
-    points = points.float().cpu()
-    ax.scatter(points[:, 0], points[:, 1], s=2, alpha=0.5, color="tab:blue")
+    points = points.detach().float().cpu()
+    spread = [points.abs().flatten().quantile(0.99).item() if len(points) else 1.0]
     if means is not None:
-        ax.scatter(means[:, 0], means[:, 1], s=40, marker="x", color="tab:red")
-    ax.set_aspect("equal")
-    ax.set_title(title)
-    fig.savefig(path, bbox_inches="tight")
-    plt.close(fig)
+        spread.append(means.abs().max().item())
+    half = 1.1 * max(*spread, 1e-6)
+    margin, top = 10, 24
+    scale = (size - 2 * margin) / (2 * half)
+
+    def pixel(x: float, y: float) -> tuple[float, float]:
+        return margin + (x + half) * scale, top + margin + (half - y) * scale
+
+    image = Image.new("RGB", (size, size + top), "white")
+    draw = ImageDraw.Draw(image)
+    (x0, y0), (x1, y1) = pixel(-half, 0), pixel(half, 0)
+    draw.line([(x0, y0), (x1, y1)], fill=(200, 200, 200))
+    (x0, y0), (x1, y1) = pixel(0, -half), pixel(0, half)
+    draw.line([(x0, y0), (x1, y1)], fill=(200, 200, 200))
+    for x, y in points.tolist():
+        px, py = pixel(x, y)
+        draw.ellipse([px - 1, py - 1, px + 1, py + 1], fill=(31, 119, 180))
+    for x, y in (means.float().cpu().tolist() if means is not None else []):
+        px, py = pixel(x, y)
+        draw.line([(px - 5, py - 5), (px + 5, py + 5)], fill=(214, 39, 40), width=2)
+        draw.line([(px - 5, py + 5), (px + 5, py - 5)], fill=(214, 39, 40), width=2)
+    draw.text((margin, 6), title, fill="black")
+    image.save(path)
 
 
 class SampleGrid(GeneratorStepCallback):

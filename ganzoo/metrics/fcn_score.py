@@ -46,7 +46,9 @@ def shipped_path() -> Path:
 
 def find_palette(label_maps: Tensor, iterations: int = 20, samples: int = 400_000, seed: int = 0) -> Tensor:
     """The 12 label colours (12, 3) of uint8 label maps (N, 3, H, W): k-means from jet at k/12, k = 1..12."""
-    from matplotlib import colormaps
+    from ganzoo.extras import require
+
+    colormaps = require("matplotlib", "Training the FCN-score segmenter (its palette starts from matplotlib's jet)").colormaps
 
     pixels = label_maps.permute(0, 2, 3, 1).reshape(-1, 3).float()
     pixels = pixels[torch.randperm(len(pixels), generator=torch.Generator().manual_seed(seed))[:samples]]
