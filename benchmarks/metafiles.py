@@ -106,7 +106,8 @@ def model_scores(model: dict[str, Any]) -> tuple[str, str]:
     shown, raw = model["scores"]["averaged"], model["scores"].get("raw", {})
     if "l1_dropout_on" in shown:
         return ("test pairs, dropout on: L1 {:.3f}, PSNR {:.2f}, SSIM {:.3f}, FCN per-pixel {:.3f}".format(
-            shown["l1_dropout_on"], shown["psnr_dropout_on"], shown["ssim_dropout_on"], shown["fcn_per_pixel"]), "–")
+            shown["l1_dropout_on"], shown["psnr_dropout_on"], shown["ssim_dropout_on"],
+            shown["fcn_per_pixel_accuracy_dropout_on"]), "–")
     if "target_domain_accuracy" in shown:
         keys = ("target_domain_accuracy", "digits_kept", "reconstruction_l1")
         text = ", ".join(f"{key.replace('_', ' ')} {shown[key]:.4f}" for key in keys)
@@ -140,17 +141,33 @@ def render_families(metafiles: dict[str, dict[str, Any]]) -> str:
     for data in metafiles.values():
         for variant in data["variants"]:
             works = {"yes": "**works**", "partly": "partly", "not yet": "**not yet**"}[variant["works"]]
-            rows.append([f"[{variant['name']}]({data['card']})", f"`{variant['class']}`", variant["paper"],
-                         variant["headline"], f"{works}: {variant['status']}"])  # fmt: skip
-    return markdown_table(["variant", "class", "paper", "headline figure", "works / does not yet"], rows)
+            name = f"[{variant['name']}]({data['card']})"
+            rows.append([name, variant["paper"], variant["headline"], f"{works}: {variant['status']}"])
+    return markdown_table(["variant", "paper", "headline figure", "works / does not yet"], rows)
+
+
+def headline_score(model: dict[str, Any]) -> str:
+    """Two figures of a shipped model, for the README."""
+    shown = model["scores"]["averaged"]
+    if "l1_dropout_on" in shown:
+        return f"FCN per-pixel {shown['fcn_per_pixel_accuracy_dropout_on']:.3f}, L1 {shown['l1_dropout_on']:.3f}"
+    if "target_domain_accuracy" in shown:
+        return f"target domain {100 * shown['target_domain_accuracy']:.1f} %, digit kept {100 * shown['digits_kept']:.1f} %"
+    if "label_accuracy" in shown:
+        return f"label accuracy {100 * shown['label_accuracy']:.1f} %, FID {shown['fid']:.3f}"
+    if "matched_accuracy" in shown:
+        return f"FID {shown['fid']:.3f}, recall {shown['recall']:.3f}, codes matched {100 * shown['matched_accuracy']:.1f} %"
+    if "fid" in shown:
+        return f"FID {shown['fid']:.3f}, recall {shown['recall']:.3f}"
+    return f"{shown['modes']} of 8 modes, {100 * shown['high_quality']:.1f} % high quality"
 
 
 def render_pretrained(metafiles: dict[str, dict[str, Any]]) -> str:
     rows = []
     for data in metafiles.values():
         for name, model in sorted(data.get("models", {}).items()):
-            rows.append([f"`{name}`", model["class"], model_scores(model)[0], f"[card]({data['card']})"])
-    return markdown_table(["name", "class", "scores of the shipped file", "how it was made"], rows)
+            rows.append([f"[`{name}`]({data['card']})", model["class"], f"{model['generator_steps']:,}", headline_score(model)])
+    return markdown_table(["name (card)", "class", "generator steps", "scores of the shipped file"], rows)
 
 
 def render_block(source: str, block_id: str, metafiles: dict[str, dict[str, Any]]) -> str:
@@ -219,11 +236,15 @@ def write(root: Path = ROOT, only: str | None = None) -> list[str]:
 
 def record_model(family: str, name: str, model: dict[str, Any], root: Path = ROOT) -> None:
     """Put a newly shipped model into its family's metafile, then regenerate (``benchmarks/pretrained.py``)."""
+    import fcntl
+
     path = metafile_path(family, root)
-    data = yaml.safe_load(path.read_text())
-    data.setdefault("models", {})[name] = {key: model[key] for key in MODEL_KEYS}
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120))
-    write(root)
+    with open(root / "ganzoo" / "pretrained" / ".registry.lock", "w") as lock:  # runs registering side by side
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        data = yaml.safe_load(path.read_text())
+        data.setdefault("models", {})[name] = {key: model[key] for key in MODEL_KEYS}
+        path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120))
+        write(root)
 
 
 def main() -> None:

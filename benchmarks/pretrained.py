@@ -6,15 +6,15 @@
     python benchmarks/pretrained.py pix2pix-facades --data_dir ../shared/data
     python benchmarks/pretrained.py infogan-mnist --data_dir ../shared/data --seed 1 --dry_run --keep DIR
     python benchmarks/pretrained.py infogan-mnist --data_dir ../shared/data --from_kept DIR   # ship that run
-    python benchmarks/pretrained.py --table      # the registry as the README's markdown table
+    python benchmarks/pretrained.py --table      # every family's shipped models, from the metafiles
 
 Runs ``python -m ganzoo fit --config <config>`` (with ``--trainer.max_steps`` when given), times it,
 scores the final checkpoint's averaged generator *and* its raw generator at the same generator step
 (the EMA comparison; StarGAN: its three figures on 2,000 test digits, ``ganzoo.metrics.domains``; translation
 models: the shipped file's ``ganzoo evaluate`` on the paired test split, with the FCN-score on facades), strips it
 to the generator and config (``ganzoo.zoo.strip_for_shipping``; float16 weights where the entry says ``half``), and
-writes it into ``ganzoo/pretrained`` with its model card: the exact command, steps, wall time,
-hardware, scores. Prints the card. ``--from_kept`` ships a run kept with ``--keep`` without training it again,
+writes it into ``ganzoo/pretrained`` and its model card (the exact command, steps, wall time, hardware, date,
+scores) into its family's metafile, from which the registry, the README and the card are regenerated. Prints the card. ``--from_kept`` ships a run kept with ``--keep`` without training it again,
 scoring its checkpoint afresh with the entry's metrics.
 """
 
@@ -34,9 +34,9 @@ from pathlib import Path
 import torch
 
 import ganzoo
-from ganzoo.checkpoints import checkpoint_class_path, load_checkpoint
+from ganzoo.checkpoints import checkpoint_class_path, file_sha256, load_checkpoint
 from ganzoo.metrics.evaluate import evaluate
-from ganzoo.zoo import copy_into_registry, strip_for_shipping
+from ganzoo.zoo import copy_into_pretrained, strip_for_shipping
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGE_METRICS = "fid,kid,is,pr,1nn"
@@ -70,8 +70,6 @@ ENTRIES = {
     "stargan-mnist-domains": {"config": "configs/stargan/mnist_domains.yaml", "data": "mnist-domains",
                               "features": None, "metrics": "domains", "num_samples": 2000},
 }  # fmt: skip
-DOMAIN_FIGURES = ("target_domain_accuracy", "digits_kept", "reconstruction_l1")
-TRANSLATION_FIGURES = ("l1_dropout_on", "psnr_dropout_on", "ssim_dropout_on", "fcn_per_pixel_accuracy_dropout_on")
 
 
 def training_data_dir(entry: dict, data_dir: str) -> str:
@@ -102,35 +100,11 @@ def hardware() -> str:
 
 
 def table() -> str:
-    """The registry as a markdown table: averaged-generator scores, and the raw generator's FID beside them."""
-    from ganzoo.zoo import registry
+    """Every family's shipped models in full (the cards' ``models`` blocks), from the metafiles."""
+    import metafiles
 
-    rows = ["| name | class | generator steps | wall time | scores (shipped generator: averaged where kept) "
-            "| raw generator | trained by |",
-            "|---|---|---|---|---|---|---|"]  # fmt: skip
-    for name, card in sorted(registry().items()):
-        averaged, raw = card["scores"]["averaged"], card["scores"].get("raw", {})
-        if "l1_dropout_on" in averaged:
-            shown = ("test pairs, dropout on: L1 {:.3f}, PSNR {:.2f}, SSIM {:.3f}, FCN per-pixel {:.3f}"
-                     .format(*(averaged[k] for k in TRANSLATION_FIGURES)))  # fmt: skip
-            raw_shown = "–"
-        elif "target_domain_accuracy" in averaged:
-            shown = ", ".join(f"{k.replace('_', ' ')} {averaged[k]:.4f}" for k in DOMAIN_FIGURES)
-            raw_shown = ", ".join(f"{raw[k]:.4f}" for k in DOMAIN_FIGURES) if raw else "–"
-        elif "fid" in averaged:
-            shown = (f"FID {averaged['fid']:.3f}, KID {averaged['kid']:.4f}, IS {averaged['is']:.2f}, "
-                     f"P {averaged['precision']:.3f} / R {averaged['recall']:.3f}, 1-NN {averaged['one_nn']:.3f}")
-            raw_shown = f"FID {raw['fid']:.3f}" if raw else "–"
-            if "label_accuracy" in averaged:
-                shown += f", label accuracy {100 * averaged['label_accuracy']:.2f}%, intra-FID {averaged['intra_fid']:.3f}"
-            if "matched_accuracy" in averaged:
-                shown += f", matched accuracy {100 * averaged['matched_accuracy']:.1f}%"
-        else:
-            shown = f"{averaged['modes']} modes, {100 * averaged['high_quality']:.1f}% high quality"
-            raw_shown = "–"
-        rows.append(f"| `{name}` | {card['class']} | {card['generator_steps']} | {card['wall_seconds']:.0f} s | "
-                    f"{shown} | {raw_shown} | `{card['command']}` |")  # fmt: skip
-    return "\n".join(rows)
+    return "\n\n".join(f"{data['title']}\n\n{metafiles.render_models(data['models'])}"
+                         for data in metafiles.load_all().values() if data.get("models"))
 
 
 def main() -> None:
@@ -247,10 +221,23 @@ def register(args: argparse.Namespace, entry: dict, options: dict, checkpoint: P
     }  # fmt: skip
     print(json.dumps(card, indent=2))
     if not args.dry_run:
+        import metafiles
+
         with tempfile.TemporaryDirectory() as tmp:
             shipped = strip_for_shipping(checkpoint, Path(tmp) / f"{args.name}.ckpt", card, entry.get("half", False))
-            copy_into_registry(args.name, shipped, card)
-        print(f"registered {args.name} ({shipped.name}) in ganzoo/pretrained/registry.json")
+            path = copy_into_pretrained(args.name, shipped)
+        family = family_of(entry["config"])
+        registered = {"file": path.name, "sha256": file_sha256(path), "date": time.strftime("%Y-%m-%d"), **card}
+        metafiles.record_model(family, args.name, registered)
+        print(f"registered {args.name} in configs/{family}/metafile.yml (and the generated registry, README, card)")
+
+
+def family_of(config: str) -> str:
+    """The family whose metafile records a model of ``config`` (the quickstart is DCGAN's; loss variants the GAN's)."""
+    import metafiles
+
+    folder = Path(config).parent.name
+    return folder if folder in metafiles.FAMILIES else ("dcgan" if folder == "configs" else "gan")
 
 
 if __name__ == "__main__":

@@ -167,15 +167,10 @@ def _generator_side(checkpoint: dict[str, Any]) -> tuple[str, ...]:
     return tuple(cls.generator_side) if isinstance(cls, type) and issubclass(cls, GenerativeModule) else ("generator",)
 
 
-def copy_into_registry(name: str, shipped: Path, card: dict[str, Any]) -> None:
-    """Put a shipped file into ``ganzoo/pretrained`` and its card (with the SHA-256) into the registry."""
-    import fcntl
-
+def copy_into_pretrained(name: str, shipped: Path) -> Path:
+    """Put a shipped file into ``ganzoo/pretrained`` (its card goes into its family's metafile, from which
+    ``registry.json`` is generated: ``benchmarks/metafiles.py``)."""
     folder = _pretrained_dir()
     folder.mkdir(exist_ok=True)
     atomic_write_bytes(Path(shipped).read_bytes(), folder / f"{name}.ckpt")
-    with open(folder / ".registry.lock", "w") as lock:  # runs registering side by side take turns
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        entries = registry()
-        entries[name] = {"file": f"{name}.ckpt", "sha256": file_sha256(folder / f"{name}.ckpt"), **card}
-        (folder / "registry.json").write_text(json.dumps(entries, indent=2, sort_keys=True) + "\n")
+    return folder / f"{name}.ckpt"

@@ -171,3 +171,23 @@ def test_a_finished_run_says_where_its_grid_and_checkpoint_are_without_adverts(t
     assert f"last checkpoint:  {run / 'checkpoints' / 'step=2.ckpt'}" in output
     assert "💡 Tip" not in output and "LeafSpec" not in output
     assert "sys.argv[1:]" not in output  # LightningCLI's warning when given both args and sys.argv
+
+
+def test_under_slurm_the_ranks_come_from_slurms_variables(monkeypatch):
+    """The README's sbatch example: 2 nodes × 4 tasks; Lightning reads SLURM's environment, ganzoo's DDP trains."""
+    from lightning.fabric.plugins.environments import SLURMEnvironment
+
+    for name in [n for n in os.environ if n.startswith(("SLURM_", "LOCAL_RANK", "NODE_RANK", "WORLD_SIZE"))]:
+        monkeypatch.delenv(name)
+    slurm = {"SLURM_JOB_ID": "1234", "SLURM_JOB_NAME": "ganzoo", "SLURM_NTASKS": "8", "SLURM_NTASKS_PER_NODE": "4",
+             "SLURM_NNODES": "2", "SLURM_NODEID": "1", "SLURM_PROCID": "6", "SLURM_LOCALID": "2",
+             "SLURM_NODELIST": "node[01-02]"}  # fmt: skip
+    for name, value in slurm.items():
+        monkeypatch.setenv(name, value)
+    args = ["--config", str(ROOT / "configs/quickstart.yaml"), *QUIET, "--trainer.accelerator", "cpu",
+            "--trainer.num_nodes", "2", "--trainer.devices", "4", "--trainer.strategy", "ddp"]  # fmt: skip
+    trainer = GanzooCLI(args=args, run=False).trainer
+    assert isinstance(trainer.strategy, GANDDPStrategy)
+    assert isinstance(trainer.strategy.cluster_environment, SLURMEnvironment)
+    assert (trainer.world_size, trainer.global_rank, trainer.local_rank, trainer.node_rank) == (8, 6, 2, 1)
+    assert trainer.strategy.cluster_environment.main_address == "node01"
