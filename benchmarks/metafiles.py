@@ -16,7 +16,7 @@ A metafile holds, for one family (its card is the ``README.md`` beside it):
 
 A markdown file shows a generated block between ``<!-- metafile: configs/gan/metafile.yml#toy2d -->`` and
 ``<!-- /metafile -->`` (``#models`` for a family's shipped models; in README.md ``metafiles#families`` and
-``metafiles#pretrained`` over all families). ``tests/test_metafiles.py`` runs ``--check``.
+``metafiles#pretrained`` over all families; ``#variants`` for a family's variants table). ``tests/test_metafiles.py`` runs ``--check``.
 """
 
 from __future__ import annotations
@@ -146,6 +146,13 @@ def render_families(metafiles: dict[str, dict[str, Any]]) -> str:
     return markdown_table(["variant", "paper", "headline figure", "works / does not yet"], rows)
 
 
+def render_variants(data: dict[str, Any]) -> str:
+    """A family's variants: class, paper, configs, and whether each works yet."""
+    rows = [[v["name"], f"`{v['class']}`", v["paper"], ", ".join(f"`{c.removeprefix('configs/')}`" for c in v["configs"]),
+             f"{v['works']}: {v['status']}"] for v in data["variants"]]  # fmt: skip
+    return markdown_table(["variant", "class", "paper", "configs", "works"], rows)
+
+
 def headline_score(model: dict[str, Any]) -> str:
     """Two figures of a shipped model, for the README."""
     shown = model["scores"]["averaged"]
@@ -182,6 +189,8 @@ def render_block(source: str, block_id: str, metafiles: dict[str, dict[str, Any]
     data = metafiles[family]
     if block_id == "models":
         return render_models(data.get("models", {}))
+    if block_id == "variants":
+        return render_variants(data)
     for result in data.get("results", []):
         if result["id"] == block_id:
             return render_result(result)
