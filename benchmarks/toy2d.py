@@ -2,12 +2,14 @@
 
     python benchmarks/toy2d.py [--variants gan lsgan ...] [--seeds 0 1 2] [--workers 2] [--quick]
     python benchmarks/toy2d.py --variants pacgan --out benchmarks/results/toy2d_pacgan.md
+    python benchmarks/toy2d.py --variants fgan:kl fgan:reverse_kl … --out benchmarks/results/toy2d_fgan.md
 
 The default run trains the issue's variants and the plain GAN; ``pacgan`` (the GAN with a packed
 discriminator, ``configs/pacgan/``) runs on its own, since its 30,000-step grid runs would take the
 full run past an hour on 2 CPU cores.
 
-Each run is ``python -m ganzoo fit --config configs/<variant>/<mixture>.yaml --seed_everything <seed>``;
+Each run is ``python -m ganzoo fit --config configs/<variant>/<mixture>.yaml --seed_everything <seed>``
+(``fgan:NAME``: ``configs/fgan/<mixture>.yaml --model.init_args.loss NAME``, an f-divergence of ``ganzoo.f_gan``);
 its last ModeCoverage result (2,500 samples, high quality = within 3σ of the nearest mode, modes
 captured = modes with at least one high-quality sample, reverse KL of the mode histogram) is kept.
 ``--quick`` runs one seed at a tenth of the steps, to check the script. Runs go to ``--workers``
@@ -38,11 +40,17 @@ MIXTURES = {"ring8": 8, "grid25": 25}
 VARIANTS = ["gan", "lsgan", "wgan", "wgan_gp", "dragan", "sngan", "began", "minibatch", "unrolled_gan"]
 
 
+def config_path(variant: str, mixture: str) -> Path:
+    return ROOT / "configs" / variant.partition(":")[0] / f"{mixture}.yaml"
+
+
 def run(variant: str, mixture: str, seed: int, max_steps: int | None, accelerator: str = "cpu") -> dict[str, float]:
     torch.set_num_threads(1)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as run_dir:
-        args = ["fit", "--config", str(ROOT / "configs" / variant / f"{mixture}.yaml"), "--seed_everything", str(seed)]
+        args = ["fit", "--config", str(config_path(variant, mixture)), "--seed_everything", str(seed)]
+        if ":" in variant:  # fgan:NAME
+            args += ["--model.init_args.loss", variant.partition(":")[2]]
         args += ["--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]
         args += ["--trainer.logger", "false", "--trainer.default_root_dir", run_dir, "--trainer.accelerator", accelerator]
         if max_steps is not None:
@@ -62,7 +70,7 @@ def mean_std(values: list[float], digits: int = 1) -> str:
 
 
 def config_steps(variant: str, mixture: str) -> int:
-    return int(yaml.safe_load((ROOT / "configs" / variant / f"{mixture}.yaml").read_text())["trainer"]["max_steps"])
+    return int(yaml.safe_load(config_path(variant, mixture).read_text())["trainer"]["max_steps"])
 
 
 def main() -> None:

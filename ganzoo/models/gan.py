@@ -11,10 +11,11 @@ pairing (least squares + R1, hinge + gradient penalty) is a config, not a class.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from torch import Tensor, nn
 
+from ganzoo import f_gan  # noqa: F401  (registers the f-divergence objectives: loss: kl, …)
 from ganzoo.batch import Batch
 from ganzoo.models.base import GANModule
 from ganzoo.objectives import Objective, make_objective
@@ -25,10 +26,10 @@ class GAN(GANModule):
     """The GAN family: an objective on D's outputs plus optional discriminator regularisers.
 
     Args:
-        generator_loss: ``non_saturating`` (default) or ``minimax``, with the cross-entropy loss (the other
-            losses have their own generator loss; ``minimax`` with them is refused).
+        generator_loss: ``non_saturating`` (default) or ``minimax``, with the cross-entropy loss; ``alternative``
+            (default) or ``saddle`` with an f-divergence (``ganzoo.f_gan``); the other losses have their own.
         loss: the name of an objective in ``ganzoo.objectives.OBJECTIVES`` (``cross_entropy``, ``hinge``,
-            ``least_squares``, ``wasserstein``, …).
+            ``least_squares``, ``wasserstein``, the f-divergences ``kl``, ``reverse_kl``, ``jensen_shannon``, …).
         regularizers: penalties added to the discriminator's loss (e.g. ``GradientPenalty``, ``R1Penalty``).
     """
 
@@ -36,7 +37,7 @@ class GAN(GANModule):
         self,
         generator: nn.Module,
         discriminator: nn.Module,
-        generator_loss: Literal["minimax", "non_saturating"] = "non_saturating",
+        generator_loss: str = "non_saturating",
         loss: str = "cross_entropy",
         regularizers: list[Regularizer] | None = None,
         **kwargs: Any,
