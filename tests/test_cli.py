@@ -64,6 +64,7 @@ def data_overrides(config: str, tmp_path: Path) -> list[str]:
     return []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("config", CONFIGS)
 def test_every_config_builds_and_runs_a_few_steps(config, tmp_path):
     args = ["fit", "--config", str(ROOT / config), *data_overrides(config, tmp_path), *QUIET]
@@ -135,6 +136,7 @@ def test_resume_from_the_command_line(tmp_path):
     assert cli.trainer.global_step == 6
 
 
+@pytest.mark.slow
 def test_module_and_console_script_help():
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     result = subprocess.run([sys.executable, "-m", "ganzoo", "--help"], capture_output=True, text=True, env=env)
@@ -176,7 +178,11 @@ def test_a_finished_run_says_where_its_grid_and_checkpoint_are_without_adverts(t
 def test_under_slurm_the_ranks_come_from_slurms_variables(monkeypatch):
     """The README's sbatch example: 2 nodes × 4 tasks; Lightning reads SLURM's environment, ganzoo's DDP trains."""
     from lightning.fabric.plugins.environments import SLURMEnvironment
+    from lightning.fabric.utilities.rank_zero import rank_zero_only as fabric_rank_zero_only
+    from lightning.pytorch.utilities.rank_zero import rank_zero_only
 
+    for function in (rank_zero_only, fabric_rank_zero_only):  # the Trainer sets the process's rank (6) globally
+        monkeypatch.setattr(function, "rank", getattr(function, "rank", 0))
     for name in [n for n in os.environ if n.startswith(("SLURM_", "LOCAL_RANK", "NODE_RANK", "WORLD_SIZE"))]:
         monkeypatch.delenv(name)
     slurm = {"SLURM_JOB_ID": "1234", "SLURM_JOB_NAME": "ganzoo", "SLURM_NTASKS": "8", "SLURM_NTASKS_PER_NODE": "4",

@@ -68,6 +68,7 @@ WRITER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_sigkill_during_saves_leaves_only_complete_checkpoints_and_no_stray_files(tmp_path):
     script = tmp_path / "writer.py"
     script.write_text(WRITER)

@@ -154,6 +154,7 @@ def digit_domains(folder, size: int = 16):
     return folder
 
 
+@pytest.mark.slow
 def test_cyclegan_learns_bold_digits_without_pairs(tmp_path):
     """Trained on unpaired thin and bold digits (800 generator steps, seed 0, the paper's losses and rates): the
     held-out digits it makes bold are close to their own bold versions, much closer than the digits themselves

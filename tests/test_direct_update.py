@@ -49,6 +49,7 @@ def fit(folder, model_fn, k, steps, extra):  # noqa: ANN001, ANN201
     return load_checkpoint(folder / "end.ckpt"), path.direct
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model_fn, k, updates_per_step", [(gan, 4, 2), (clipped_wgan_gp, 1, 4)])
 def test_direct_updates_are_bit_identical_to_lightnings(model_fn, k, updates_per_step, tmp_path):
     direct, took_direct = fit(tmp_path / "direct", model_fn, k, 36, [])

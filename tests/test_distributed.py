@@ -34,6 +34,7 @@ def wgan_gp_with_mlps():
     return WGANGP(MLPGenerator(latent_dim=4, hidden_dims=[32]), MLPDiscriminator(hidden_dims=[32]), n_critic=2)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", ["dcgan", "wgan_gp", "cgan", "infogan", "pix2pix", "cyclegan", "stargan"])
 def test_ddp_two_cpu_ranks_keep_identical_parameters(tmp_path, variant):
     # DCGAN: BatchNorm in G and D, the case that breaks DDP's buffer broadcast when done wrong.
@@ -82,6 +83,7 @@ def test_plain_lightning_ddp_is_refused_with_the_fix(tmp_path):
         t.fit(tiny_dcgan(), digits_data(batch_size=16))
 
 
+@pytest.mark.slow
 def test_command_line_ddp_on_two_cpu_processes(tmp_path):
     command = [sys.executable, "-m", "ganzoo", "fit", "--config", str(ROOT / "configs/gan/ring8.yaml")]
     command += ["--trainer.accelerator", "cpu", "--trainer.devices", "2", "--trainer.strategy", "ddp"]
@@ -124,6 +126,7 @@ class SaveMetrics(Callback):
         torch.save(state, os.path.join(self.folder, f"metrics{trainer.global_rank}.pt"))
 
 
+@pytest.mark.slow
 def test_metrics_callback_gathers_features_across_two_ranks(tmp_path):
     from ganzoo.callbacks import GenerativeMetrics
     from ganzoo.metrics.features import DomainClassifier
@@ -139,6 +142,7 @@ def test_metrics_callback_gathers_features_across_two_ranks(tmp_path):
     assert rank0["result"] == rank1["result"] and rank0["result"]["fid"] > 0
 
 
+@pytest.mark.slow
 def test_a_resumed_ddp_run_ends_bit_identical_to_an_uninterrupted_one(tmp_path):
     """Every rank's random states and the place in the shard are in the checkpoint and restored on resume
     (the strategy's per-rank seed offset applies to fresh runs only): 3 + 3 steps equal 6 straight steps, also when
@@ -168,6 +172,7 @@ def test_a_resumed_ddp_run_ends_bit_identical_to_an_uninterrupted_one(tmp_path):
     assert_identical(straight["ganzoo"]["rng"], resumed["ganzoo"]["rng"], "rng")
 
 
+@pytest.mark.slow
 def test_two_nodes_started_by_torchrun_end_with_identical_parameters(tmp_path):
     """``torchrun --nnodes 2 --node_rank {0,1}`` on 127.0.0.1, one process per node, ``--trainer.num_nodes 2``
     (the README's many-machines recipe, both "machines" here): the ranks end with the same parameters."""
@@ -210,6 +215,7 @@ trainer(".", max_steps=20, devices=2, strategy=GANDDPStrategy(start_method="pope
 """
 
 
+@pytest.mark.slow
 def test_a_nan_on_one_rank_stops_every_rank_without_a_hang(tmp_path):
     # Before the ranks agreed on the NaN check, rank 1 raised alone and rank 0 waited in the next all-reduce.
     env = {k: v for k, v in os.environ.items() if k not in LAUNCHER_VARS}

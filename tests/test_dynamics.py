@@ -43,12 +43,14 @@ def test_simultaneous_steps_and_their_average_diverge():
     assert radius(path)[-1] > 100 * radius(path)[0] and radius(uniform_average(path))[-1] > 10
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("game", [dirac_gan(), dirac_gan(loss="wasserstein", clip=1.0)], ids=["gan", "wgan-clipping"])
 def test_the_unregularised_dirac_gan_and_wgan_clipping_do_not_converge(game):
     path = play(game, (1.0, 1.0), LR, 5000)
     assert radius(path[-500:]).min() > 0.5  # still circling the equilibrium (0, 0), far from it
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("game", [dirac_gan(r1=1.0), dirac_gan(instance_noise=0.7)], ids=["r1", "instance-noise"])
 def test_r1_and_instance_noise_make_the_dirac_gan_converge(game):
     for mode in ("simultaneous", "alternating"):

@@ -39,6 +39,7 @@ def ganzoo(args: list[str], folder: Path, bare: bool = True) -> subprocess.Compl
     return subprocess.run(command, capture_output=True, text=True, cwd=folder)
 
 
+@pytest.mark.slow
 def test_a_bare_install_trains_and_samples(tmp_path):
     ring8 = ["fit", "--config", str(ROOT / "configs/gan/ring8.yaml"), *QUIET, "--trainer.max_steps", "32",
              "--trainer.default_root_dir", str(tmp_path), "--seed_everything", "0"]  # fmt: skip
@@ -57,6 +58,7 @@ def test_a_bare_install_trains_and_samples(tmp_path):
     assert Image.open(tmp_path / "points.png").size[0] > 100
 
 
+@pytest.mark.slow
 def test_a_logger_without_its_extra_is_one_line_naming_it(tmp_path):
     args = ["fit", "--config", str(ROOT / "configs/gan/ring8.yaml"), *QUIET, "--trainer.max_steps", "2",
             "--trainer.default_root_dir", str(tmp_path), "--trainer.logger", "WandbLogger"]  # fmt: skip
@@ -74,6 +76,7 @@ def test_require_names_the_extra(monkeypatch):
     assert as_missing_extra(ModuleNotFoundError("No module named 'nonesuch'", name="nonesuch")) is None
 
 
+@pytest.mark.slow
 def test_a_second_logger_less_run_into_one_folder_is_one_line(tmp_path):
     args = ["fit", "--config", str(ROOT / "configs/gan/ring8.yaml"), *QUIET, "--trainer.max_steps", "2",
             "--trainer.default_root_dir", str(tmp_path), "--trainer.logger", "false"]  # fmt: skip

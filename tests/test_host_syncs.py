@@ -56,6 +56,7 @@ def wgan_gp():
     return WGANGP(generator, DCGANDiscriminator(image_size=16, channels=1, base_channels=8, batch_norm=False), n_critic=5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("build", [tiny_dcgan, wgan_gp], ids=["dcgan", "wgan-gp (5 critic steps, penalty)"])
 @pytest.mark.parametrize("mode", ["ema", "uniform"])
 def test_training_steps_and_the_averaging_read_no_tensor_on_the_host(monkeypatch, tmp_path, build, mode):
@@ -74,6 +75,7 @@ def test_the_spy_sees_a_read(monkeypatch):
     assert torch.ones(()).item() == 1.0 and len(reads.reads) == 1
 
 
+@pytest.mark.slow
 def test_values_are_logged_every_log_every_n_steps_as_their_mean_over_the_updates(monkeypatch, tmp_path):
     model, seen, logged = wgan_gp(), [], []
     keep, log_dict = model.log_later, model.log_dict
@@ -98,6 +100,7 @@ def test_values_are_logged_every_log_every_n_steps_as_their_mean_over_the_update
         assert float(t.callback_metrics[name]) == pytest.approx(float(mean), rel=1e-6)
 
 
+@pytest.mark.slow
 def test_the_progress_bar_reads_logged_values_once_per_log_not_every_step(monkeypatch, tmp_path):
     """Lightning turns values logged to its bar into numbers after every step (a device sync a step on a GPU);
     ganzoo's bar reads the model's values once per log (every log_every_n_steps) and shows the same numbers."""

@@ -50,6 +50,7 @@ def ring8_run(variant: str, tmp_path, steps: int | None = None) -> GanzooCLI:
     return GanzooCLI(args=args)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", sorted(RING8_FLOORS))
 def test_variant_learns_ring8(variant, tmp_path):
     steps, min_modes, min_high_quality = RING8_FLOORS[variant]
@@ -60,6 +61,7 @@ def test_variant_learns_ring8(variant, tmp_path):
     assert coverage.result["high_quality"] >= min_high_quality
 
 
+@pytest.mark.slow
 def test_wgan_moves_its_samples_out_to_the_ring(tmp_path):
     """WGAN (clipping, RMSProp 5e-5) is slow: at its 2,000 steps it captures modes only at chance level
     (4 of 8, 0.5% high quality, 4.5% of samples within 10σ), so the floor is on what it does learn by
@@ -75,6 +77,7 @@ def test_wgan_moves_its_samples_out_to_the_ring(tmp_path):
     assert median_distance(ring8_run("wgan", tmp_path / "trained")) < 55
 
 
+@pytest.mark.slow
 def test_quickstart_learns_digits(tmp_path):
     """The quickstart DCGAN, 1,000 generator steps: most samples are confidently digits, of all 10 classes.
 
@@ -115,6 +118,7 @@ def digits_label_accuracy(model, seed: int = 0) -> float:
     return float((predicted == labels).float().mean())
 
 
+@pytest.mark.slow
 def test_cgan_learns_to_draw_the_digit_it_is_asked_for(tmp_path):
     """configs/cgan/digits.yaml, seed 0, CGAN_DIGITS_STEPS generator steps: the digits judge agrees with the
     requested class. An untrained CGAN agrees at chance (~10%).

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 
+import pytest
 from conftest import ROOT, shared_dataset
 
 
@@ -16,6 +17,7 @@ def test_the_readme_stays_a_map():
     assert "../shared" not in commands and "this VM" not in text
 
 
+@pytest.mark.slow
 def test_the_training_example_runs(tmp_path, monkeypatch):
     shared_dataset("MNIST")
     code = re.search(r"```python\n(import lightning.pytorch as pl.*?)```", (ROOT / "README.md").read_text(), re.S)[1]

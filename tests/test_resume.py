@@ -74,6 +74,7 @@ def assert_identical(a, b, where: str = "") -> None:
         assert a == b, f"differs at {where}: {a} != {b}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(RUNS))
 def test_sigkilled_and_resumed_runs_end_bit_identical(name, tmp_path):
     config, steps, extra, callbacks = RUNS[name]

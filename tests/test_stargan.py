@@ -251,6 +251,7 @@ def test_grid_sets_one_hair_colour_and_flips_the_other_attributes():
     assert model.changed_attribute(blond_young_woman, 3).tolist() == [[0.0, 1.0, 0.0, 0.0]]  # not young
 
 
+@pytest.mark.slow
 def test_stargan_learns_the_digit_domains(tmp_path):
     """700 generator steps on 4,000 MNIST digits in the six domains (smaller networks than the config, Adam 2e-4,
     λ_id = 5; about 2.5 min):

@@ -152,6 +152,7 @@ def test_a_resumed_run_continues_the_decay_bit_identically(tmp_path):
     assert straight.global_step == resumed.global_step == 7
 
 
+@pytest.mark.slow
 def test_pix2pix_learns_facades_labels_to_photo(tmp_path):
     """A seeded run of the CPU config, 300 generator steps, scored on the 106 test pairs. Its photos are closer to
     the real ones than the label maps are (L1: the identity floor); they have more of the real photo's structure

@@ -100,6 +100,7 @@ FIT_CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(FIT_CASES))
 def test_a_bad_fit_input_is_one_line(case, tmp_path, capsys, checkpoints):
     extra, message = FIT_CASES[case]
@@ -142,6 +143,7 @@ def test_a_bad_evaluate_or_sample_input_is_one_line(case, tmp_path, capsys, chec
     assert line.startswith(f"ganzoo {args[0]}: error: ") and message in line, line
 
 
+@pytest.mark.slow
 def test_debug_shows_the_traceback_instead():
     args = [sys.executable, "-m", "ganzoo", *QUICKSTART, "--data.init_args.batch_size", "0", "--trainer.max_steps", "1"]
     env = {k: v for k, v in os.environ.items() if k not in ("GANZOO_DEBUG", "GANZOO_TRACEBACK")}

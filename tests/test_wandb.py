@@ -37,6 +37,7 @@ def test_wandb_config_logs_scalars_sample_grids_and_config_offline(tmp_path, mon
     assert b".ckpt" in records  # the checkpoint, logged as a model artifact
 
 
+@pytest.mark.slow
 def test_wandb_without_a_key_or_offline_mode_stops_at_once_saying_how(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")}
     env.update(HOME=str(tmp_path), NETRC=str(tmp_path / "netrc"), WANDB_CONFIG_DIR=str(tmp_path / "cfg"))
