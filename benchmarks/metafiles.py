@@ -68,7 +68,7 @@ def check_metafile(data: dict[str, Any], path: Path, root: Path) -> None:
         if missing:
             raise MetafileError(f"{path}: {where} lacks {', '.join(missing)}")
 
-    need(data, ("family", "title", "card", "variants"), "the family")
+    need(data, ("family", "title", "card", "notebook", "variants"), "the family")
     for variant in data["variants"]:
         need(variant, ("name", "class", "paper", "configs", "headline", "works", "status"), f"variant {variant.get('name')}")
         if variant["works"] not in WORKS:

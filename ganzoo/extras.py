@@ -10,6 +10,7 @@ naming the extra (``MissingExtra``), raised by ganzoo's own imports (``require``
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import re
 import traceback
 from types import ModuleType
@@ -22,7 +23,16 @@ class MissingExtra(ImportError):
     """An optional package is not installed; the message names the extra that installs it."""
 
 
+def installed(package: str) -> bool:
+    """Whether ``package`` can be found for import."""
+    try:
+        return importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def install_hint(extra: str) -> str:
+    """The pip command that installs ``extra``."""
     return f'pip install "ganzoo[{extra}]"'
 
 
@@ -47,6 +57,6 @@ def as_missing_extra(err: BaseException) -> MissingExtra | None:
     if package not in EXTRAS and isinstance(err, ImportError):
         for frame in traceback.extract_tb(err.__traceback__):
             package = next((p for path, p in LIGHTNING_LOGGER_FILES.items() if frame.filename.endswith(path)), package)
-    if package not in EXTRAS:
+    if package not in EXTRAS or installed(package):  # installed but failing: that error is the one to show
         return None
     return MissingExtra(f"this run needs {package}, an optional package: {install_hint(EXTRAS[package])}")

@@ -59,7 +59,7 @@ class Divergence:
 
 DIVERGENCES: dict[str, Divergence] = {
     "kl": Divergence(
-        f=lambda u: u * torch.log(u), f_prime=lambda u: 1 + torch.log(u),
+        f=lambda u: torch.special.xlogy(u, u), f_prime=lambda u: 1 + torch.log(u),
         activation=lambda v: v, conjugate=lambda t: torch.exp(t - 1), conjugate_of_activation=lambda v: torch.exp(v - 1),
     ),
     "reverse_kl": Divergence(
@@ -82,12 +82,12 @@ DIVERGENCES: dict[str, Divergence] = {
         conjugate_of_activation=lambda v: torch.expm1(v),
     ),
     "jensen_shannon": Divergence(
-        f=lambda u: u * torch.log(u) - (u + 1) * torch.log((u + 1) / 2), f_prime=lambda u: torch.log(2 * u / (u + 1)),
+        f=lambda u: torch.special.xlogy(u, u) - (u + 1) * torch.log((u + 1) / 2), f_prime=lambda u: torch.log(2 * u / (u + 1)),
         activation=lambda v: LOG2 - F.softplus(-v), conjugate=lambda t: -torch.log(2 - torch.exp(t)),
         conjugate_of_activation=lambda v: F.softplus(v) - LOG2,
     ),
     "gan_divergence": Divergence(
-        f=lambda u: u * torch.log(u) - (u + 1) * torch.log(u + 1), f_prime=lambda u: torch.log(u / (u + 1)),
+        f=lambda u: torch.special.xlogy(u, u) - (u + 1) * torch.log(u + 1), f_prime=lambda u: torch.log(u / (u + 1)),
         activation=lambda v: -F.softplus(-v), conjugate=lambda t: -torch.log(1 - torch.exp(t)),
         conjugate_of_activation=lambda v: F.softplus(v),
     ),
@@ -102,6 +102,7 @@ class FDivergence(Objective):
 
     @property
     def divergence(self) -> Divergence:
+        """This objective's row of the table."""
         return DIVERGENCES[self.divergence_name]
 
     def lower_bound(self, real_scores: Tensor, fake_scores: Tensor) -> Tensor:
@@ -123,5 +124,6 @@ class FDivergence(Objective):
         return {"divergence_estimate": self.lower_bound(real_scores, fake_scores).detach()}
 
 
-for _name in DIVERGENCES:
-    register(_name)(type(f"FDivergence_{_name}", (FDivergence,), {"divergence_name": _name, "__doc__": f"f-GAN, {_name}."}))
+for _name in DIVERGENCES:  # one registered class per divergence, kept in this module so that models pickle (ddp_spawn)
+    _cls = type(f"FDivergence_{_name}", (FDivergence,), {"divergence_name": _name, "__doc__": f"f-GAN, {_name}."})
+    globals()[_cls.__name__] = register(_name)(_cls)

@@ -8,7 +8,7 @@ An objective has a discriminator term ``discriminator_loss(real_scores, fake_sco
 ```yaml
 model:
   class_path: ganzoo.models.GAN
-  init_args: {loss: hinge}          # cross_entropy | hinge | least_squares | wasserstein
+  init_args: {loss: hinge}          # cross_entropy | hinge | least_squares | wasserstein | the f-divergences (ganzoo.f_gan)
 ```
 """
 
@@ -45,10 +45,11 @@ class Objective:
     def __init__(self, generator_loss: str | None = None):
         if generator_loss is not None and generator_loss not in self.generator_losses:
             raise ValueError(
-                f"generator_loss={generator_loss!r} applies to loss=cross_entropy only; loss={self.name!r} has its "
-                "own generator loss (see ganzoo.objectives): remove generator_loss"
+                f"loss={self.name!r} has a single generator loss (see ganzoo.objectives), not {generator_loss!r}: "
+                "remove generator_loss"
                 if self.generator_losses == ("default",)
-                else f"generator_loss must be one of {list(self.generator_losses)}, got {generator_loss!r}"
+                else f"generator_loss must be one of {list(self.generator_losses)} with loss={self.name!r}, got "
+                f"{generator_loss!r}"
             )
         self.generator_loss_name = generator_loss or self.generator_losses[0]
 

@@ -63,7 +63,7 @@ def test_direct_updates_are_bit_identical_to_lightnings(model_fn, k, updates_per
 def test_anything_that_observes_an_update_keeps_lightnings_path():
     model = gan(1)
     allowed = lambda **kwargs: direct_updates_allowed(  # noqa: E731
-        Trainer(accelerator="cpu", logger=False, enable_progress_bar=False, **kwargs), model, NetworkGroups
+        Trainer(accelerator="cpu", logger=False, enable_progress_bar=False, **kwargs), model, NetworkGroups, []
     )
     assert allowed()
     assert not allowed(precision="bf16-mixed")  # autocast
@@ -75,4 +75,9 @@ def test_anything_that_observes_an_update_keeps_lightnings_path():
             pass
 
     logs = LogsGradients(MLPGenerator(latent_dim=2, hidden_dims=[4]), MLPDiscriminator(hidden_dims=[4]))
-    assert not direct_updates_allowed(Trainer(accelerator="cpu", logger=False), logs, NetworkGroups)
+    assert not direct_updates_allowed(Trainer(accelerator="cpu", logger=False), logs, NetworkGroups, [])
+
+    class OlderLightningOptimizer:  # a Lightning release without the step-counting hooks ganzoo calls
+        pass
+
+    assert not direct_updates_allowed(Trainer(accelerator="cpu", logger=False), model, NetworkGroups, [OlderLightningOptimizer()])

@@ -72,7 +72,10 @@ def test_require_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(MissingExtra, match=r'Plotting needs matplotlib.*pip install "ganzoo\[plots\]"'):
         require("matplotlib", "Plotting")
+    monkeypatch.setitem(sys.modules, "tensorboard", None)
     assert as_missing_extra(ModuleNotFoundError("No module named 'tensorboard'", name="tensorboard")) is not None
+    # an optional package that is installed but fails to import is that failure, not a missing extra
+    assert as_missing_extra(ImportError("cannot import name 'x' from 'wandb'", name="wandb")) is None
     assert as_missing_extra(ModuleNotFoundError("No module named 'nonesuch'", name="nonesuch")) is None
 
 

@@ -82,3 +82,14 @@ def test_each_divergence_moves_the_generator_onto_a_gaussian(name, tmp_path):
         assert 0.8 < after < 0.7 * before, after  # moved, then stalled
     else:
         assert after < 0.25, after
+
+
+def test_every_objective_pickles_for_spawned_processes():
+    """``ddp_spawn`` pickles the model with its objective."""
+    import pickle
+
+    from ganzoo.objectives import OBJECTIVES
+
+    for name in OBJECTIVES:
+        objective = make_objective(name)
+        assert type(pickle.loads(pickle.dumps(objective))) is type(objective)

@@ -75,7 +75,7 @@ FIT_CASES = {
     "no-gpu": (["--trainer.accelerator", "gpu"], "no usable GPU: use --trainer.accelerator cpu"),
     "bad-generator-loss": (["--model.init_args.generator_loss", "sideways"], "generator_loss"),
     "minimax-with-hinge": (["--model.class_path", "ganzoo.models.GAN", "--model.init_args.loss", "hinge",
-                            "--model.init_args.generator_loss", "minimax"], "applies to loss=cross_entropy only"),  # fmt: skip
+                            "--model.init_args.generator_loss", "minimax"], "has a single generator loss"),  # fmt: skip
     "penalty-on-batch-norm": (["--model.class_path", "ganzoo.models.DRAGAN"], "mixes the samples of a batch (BatchNorm)"),
     "clip-algorithm": (["--model.init_args.gradient_clip_algorithm", "sideways"], "gradient_clip_algorithm"),
     "wgan-clip-value": (["--model.class_path", "ganzoo.models.WGAN", "--model.init_args.clip_value", "-1"],

@@ -23,11 +23,12 @@ def run_directory(trainer: Trainer) -> Path:
 
 def render_scatter(points: Tensor, path: Path, means: Tensor | None = None, title: str = "", size: int = 480) -> None:
     """Scatter plot of 2D samples (blue dots) over the mixture's modes (red crosses), drawn with PIL (no plotting
-    library needed): a square view centred on the origin that holds every mode and 99 % of the points, axes in
-    grey, the title on top."""
+    library needed): a square view centred on the origin out to every mode and to the 99th percentile of the
+    points' absolute coordinates, axes in grey, the title on top; non-finite points are left out."""
     from PIL import Image, ImageDraw
 
     points = points.detach().float().cpu()
+    points = points[points.isfinite().all(1)]  # a diverged run's NaN points would blank the view
     spread = [points.abs().flatten().quantile(0.99).item() if len(points) else 1.0]
     if means is not None:
         spread.append(means.abs().max().item())

@@ -23,15 +23,18 @@ BACKWARD_HOOKS = ("on_before_backward", "on_after_backward", "on_before_optimize
 
 
 def overrides(obj: Any, base: type, name: str) -> bool:
+    """Whether ``obj``'s class defines hook ``name`` other than ``base``'s."""
     return getattr(type(obj), name) is not getattr(base, name)
 
 
-def direct_updates_allowed(trainer: Any, module: LightningModule, clipping_hook_owner: type) -> bool:
+def direct_updates_allowed(trainer: Any, module: LightningModule, clipping_hook_owner: type, optimizers: list) -> bool:
     """Whether an update may skip Lightning's dispatch: 32-bit precision (the plain ``Precision`` plugin: no loss
     scaling, no autocast), one device, no profiler, no fabric, no callback with a backward or optimizer-step hook,
-    and no module hook besides ``clipping_hook_owner.on_before_optimizer_step`` (ganzoo's clipping)."""
+    no module hook besides ``clipping_hook_owner.on_before_optimizer_step`` (ganzoo's clipping), and Lightning's
+    optimizer wrappers with the step-counting hooks this Lightning release has (private: checked, not assumed)."""
     return (
-        type(trainer.precision_plugin) is Precision
+        all(hasattr(optimizer, hook) for optimizer in optimizers for hook in ("_on_before_step", "_on_after_step"))
+        and type(trainer.precision_plugin) is Precision
         and type(trainer.strategy) is SingleDeviceStrategy
         and type(trainer.profiler) is PassThroughProfiler
         and module._fabric is None

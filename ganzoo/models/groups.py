@@ -124,7 +124,7 @@ class NetworkGroups(GenerativeModule):
         optimizer.zero_grad(set_to_none=True)
         if self.direct_updates:
             loss.backward()
-            self.on_before_optimizer_step(optimizer)
+            self.on_before_optimizer_step(optimizer.optimizer)  # as Lightning passes it: the wrapped optimizer
             direct_step(optimizer, counts=group == self.generator_group)
             return
         self.manual_backward(loss)
@@ -144,7 +144,9 @@ class NetworkGroups(GenerativeModule):
 
     def on_fit_start(self) -> None:
         super().on_fit_start()
-        self.direct_updates = direct_updates_allowed(self.trainer, self, NetworkGroups)
+        optimizers = self.optimizers()  # Lightning's wrappers
+        optimizers = optimizers if isinstance(optimizers, list) else [optimizers]
+        self.direct_updates = direct_updates_allowed(self.trainer, self, NetworkGroups, optimizers)
 
     def setup(self, stage: str) -> None:
         """The networks train under ganzoo's DDP (one wrapper each), never Lightning's one wrapper around all."""
