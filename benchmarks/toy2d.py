@@ -10,7 +10,7 @@ full run past an hour on 2 CPU cores.
 
 Each run is ``python -m ganzoo fit --config configs/<variant>/<mixture>.yaml --seed_everything <seed>``
 (``fgan:NAME``: ``configs/fgan/<mixture>.yaml --model.init_args.loss NAME``, an f-divergence of ``ganzoo.f_gan``);
-its last ModeCoverage result (2,500 samples, high quality = within 3σ of the nearest mode, modes
+its last ModeCoverage result (a run the NaN guard stops counts as 0 modes, "NaN at step N"; 2,500 samples, high quality = within 3σ of the nearest mode, modes
 captured = modes with at least one high-quality sample, reverse KL of the mode histogram) is kept.
 ``--quick`` runs one seed at a tenth of the steps, to check the script. Runs go to ``--workers``
 processes with one thread each (several multi-threaded torch processes on few cores slow each other
@@ -23,6 +23,7 @@ import argparse
 import json
 import math
 import multiprocessing
+import re
 import statistics
 import tempfile
 import time
@@ -55,7 +56,12 @@ def run(variant: str, mixture: str, seed: int, max_steps: int | None, accelerato
         args += ["--trainer.logger", "false", "--trainer.default_root_dir", run_dir, "--trainer.accelerator", accelerator]
         if max_steps is not None:
             args += ["--trainer.max_steps", str(max_steps)]
-        cli = GanzooCLI(args=args)
+        try:
+            cli = GanzooCLI(args=args)
+        except FloatingPointError as err:  # the NaN guard stopped a diverging run: no samples to score
+            step = int(re.search(r"generator step (\d+)", str(err)).group(1))
+            minutes = (time.perf_counter() - start) / 60
+            return dict(modes=0, high_quality=0.0, reverse_kl=math.inf, steps=step, diverged_at=step, minutes=minutes)
         (coverage,) = [c for c in cli.trainer.callbacks if isinstance(c, ModeCoverage)]
         steps = cli.trainer.global_step
     return dict(coverage.result, steps=steps, minutes=(time.perf_counter() - start) / 60)
@@ -125,7 +131,9 @@ def main() -> None:
                 mean_std([100 * r["high_quality"] for r in rows]),
                 mean_std([r["reverse_kl"] for r in rows], 3),
             ]
-            per_seed.append(f"{mixture}: " + ", ".join(f"{r['modes']}/{100 * r['high_quality']:.1f}" for r in rows))
+            per_seed.append(f"{mixture}: " + ", ".join(
+                f"NaN at step {r['diverged_at']}" if "diverged_at" in r else f"{r['modes']}/{100 * r['high_quality']:.1f}"
+                for r in rows))  # fmt: skip
             run_minutes.append(f"{mixture} {statistics.mean(r['minutes'] for r in rows):.1f}")
         lines.append(f"| {variant} | " + " | ".join(cells) + f" | {'; '.join(per_seed)} | {', '.join(run_minutes)} |")
     lines.append(
