@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
@@ -15,6 +16,17 @@ import ganzoo
 from ganzoo.cli import main
 
 wandb = pytest.importorskip("wandb")
+
+
+def wandb_records(path, seconds: float = 60.0) -> bytes:
+    """The run file's records once W&B's writer (a separate process, writing after ``finish`` returns) has written
+    the run's end, or what is there after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        records = path.read_bytes()
+        if b".ckpt" in records or time.monotonic() > deadline:
+            return records
+        time.sleep(0.5)
 
 
 def test_wandb_config_logs_scalars_sample_grids_and_config_offline(tmp_path, monkeypatch):
@@ -31,7 +43,7 @@ def test_wandb_config_logs_scalars_sample_grids_and_config_offline(tmp_path, mon
     assert list(runs[0].glob("run-*.wandb"))
     assert list(files.glob("media/images/samples_*.png"))  # the final sample grid as a wandb.Image
     # offline, W&B keeps history and config as protobuf records in run-*.wandb: look for them there
-    records = next(runs[0].glob("run-*.wandb")).read_bytes()
+    records = wandb_records(next(runs[0].glob("run-*.wandb")))
     assert records.count(b"g_loss") >= 4 and records.count(b"d_loss") >= 4  # a scalar at each of the 4 steps
     assert b"ganzoo.models.DCGAN" in records and b"DigitsDataModule" in records  # the full resolved config
     assert b".ckpt" in records  # the checkpoint, logged as a model artifact
