@@ -215,32 +215,27 @@ def documents(only: str | None) -> tuple[str, ...]:
     return DOCUMENTS if only is None else (f"configs/{only}/README.md",)
 
 
-def drifted(root: Path = ROOT, only: str | None = None) -> list[str]:
-    """The documents (and the registry) whose generated parts are not what the metafiles give (``only``: one
-    family's card)."""
+def stale_files(root: Path = ROOT, only: str | None = None) -> dict[Path, str]:
+    """Each document (``only``: one family's card) and the registry whose generated parts are not what the
+    metafiles give, with the text it should have."""
     metafiles = load_all(root)
-    stale = [name for name in documents(only) if (root / name).exists()
-             and regenerate((root / name).read_text(), metafiles) != (root / name).read_text()]  # fmt: skip
-    if (root / REGISTRY.relative_to(ROOT)).read_text() != registry_json(metafiles):
-        stale.append(str(REGISTRY.relative_to(ROOT)))
-    return stale
+    expected = {root / name: regenerate((root / name).read_text(), metafiles)
+                for name in documents(only) if (root / name).exists()}  # fmt: skip
+    expected[root / REGISTRY.relative_to(ROOT)] = registry_json(metafiles)
+    return {path: text for path, text in expected.items() if path.read_text() != text}
+
+
+def drifted(root: Path = ROOT, only: str | None = None) -> list[str]:
+    """The files (relative to ``root``) whose generated parts drifted from the metafiles."""
+    return [str(path.relative_to(root)) for path in stale_files(root, only)]
 
 
 def write(root: Path = ROOT, only: str | None = None) -> list[str]:
-    metafiles = load_all(root)
-    changed = []
-    for name in documents(only):
-        path = root / name
-        if path.exists():
-            new = regenerate(path.read_text(), metafiles)
-            if new != path.read_text():
-                path.write_text(new)
-                changed.append(name)
-    registry = root / REGISTRY.relative_to(ROOT)
-    if registry.read_text() != registry_json(metafiles):
-        registry.write_text(registry_json(metafiles))
-        changed.append(str(REGISTRY.relative_to(ROOT)))
-    return changed
+    """Regenerate the drifted files; returns their names."""
+    stale = stale_files(root, only)
+    for path, text in stale.items():
+        path.write_text(text)
+    return [str(path.relative_to(root)) for path in stale]
 
 
 def record_model(family: str, name: str, model: dict[str, Any], root: Path = ROOT) -> None:

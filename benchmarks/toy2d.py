@@ -23,7 +23,6 @@ import argparse
 import json
 import math
 import multiprocessing
-import re
 import statistics
 import tempfile
 import time
@@ -59,7 +58,7 @@ def run(variant: str, mixture: str, seed: int, max_steps: int | None, accelerato
         try:
             cli = GanzooCLI(args=args)
         except FloatingPointError as err:  # the NaN guard stopped a diverging run: no samples to score
-            step = int(re.search(r"generator step (\d+)", str(err)).group(1))
+            step = err.step  # ganzoo.models.nan_guard.non_finite_error
             minutes = (time.perf_counter() - start) / 60
             return dict(modes=0, high_quality=0.0, reverse_kl=math.inf, steps=step, diverged_at=step, minutes=minutes)
         (coverage,) = [c for c in cli.trainer.callbacks if isinstance(c, ModeCoverage)]

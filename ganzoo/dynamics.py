@@ -73,12 +73,22 @@ def dirac_gan(
     return Game(value=value, penalty=penalty, project=project, name="Dirac-GAN " + ", ".join(parts + ([f"clip {clip}"] if clip else [])))
 
 
+def generator_gradient(game: Game, theta: Tensor, psi: Tensor) -> Tensor:
+    """∂V/∂θ at (θ, ψ)."""
+    theta = theta.detach().requires_grad_(True)
+    return torch.autograd.grad(game.value(theta, psi.detach()), theta)[0].detach()
+
+
+def discriminator_gradient(game: Game, theta: Tensor, psi: Tensor) -> Tensor:
+    """∂(V − penalty)/∂ψ at (θ, ψ)."""
+    psi = psi.detach().requires_grad_(True)
+    theta = theta.detach()
+    return torch.autograd.grad(game.value(theta, psi) - game.penalty(theta, psi), psi)[0].detach()
+
+
 def gradients(game: Game, theta: Tensor, psi: Tensor) -> tuple[Tensor, Tensor]:
     """(∂V/∂θ, ∂(V − penalty)/∂ψ) at (θ, ψ)."""
-    theta, psi = theta.detach().requires_grad_(True), psi.detach().requires_grad_(True)
-    (g_theta,) = torch.autograd.grad(game.value(theta, psi), theta)
-    (g_psi,) = torch.autograd.grad(game.value(theta, psi) - game.penalty(theta, psi), psi)
-    return g_theta.detach(), g_psi.detach()
+    return generator_gradient(game, theta, psi), discriminator_gradient(game, theta, psi)
 
 
 def play(game: Game, start: tuple[float, float], lr: float, steps: int,
@@ -89,11 +99,10 @@ def play(game: Game, start: tuple[float, float], lr: float, steps: int,
     theta, psi = (torch.tensor(float(v), dtype=torch.float64) for v in start)
     path = [torch.stack([theta, psi])]
     for _ in range(steps):
-        g_theta, g_psi = gradients(game, theta, psi)
-        psi = game.project(psi + lr * g_psi)
-        if mode == "alternating":  # the generator answers the discriminator's new value
-            g_theta, _ = gradients(game, theta, psi)
-        theta = theta - lr * g_theta
+        new_psi = game.project(psi + lr * discriminator_gradient(game, theta, psi))
+        # alternating: the generator answers the discriminator's new value; simultaneous: both from the same point
+        theta = theta - lr * generator_gradient(game, theta, new_psi if mode == "alternating" else psi)
+        psi = new_psi
         path.append(torch.stack([theta, psi]))
     return torch.stack(path)
 

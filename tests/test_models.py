@@ -146,8 +146,9 @@ def test_non_finite_loss_stops_training_and_keeps_last_checkpoint(tmp_path):
     model = NaNAfter(MLPGenerator(latent_dim=2, hidden_dims=[8]), MLPDiscriminator(hidden_dims=[8]), bad_step=5)
     checkpoint = ModelCheckpoint(dirpath=tmp_path / "ckpt", every_n_train_steps=2, save_top_k=-1)
     t = trainer(tmp_path, max_steps=20, callbacks=[checkpoint], enable_checkpointing=True)
-    with pytest.raises(FloatingPointError, match="generator loss became NaN or infinite by generator step 6"):
+    with pytest.raises(FloatingPointError, match="generator loss became NaN or infinite by generator step 6") as raised:
         t.fit(model, toy_data(batch_size=16))
+    assert raised.value.step == 6  # for scripts that record where a run diverged (benchmarks/toy2d.py)
     saved = sorted(p.name for p in (tmp_path / "ckpt").iterdir())
     assert saved == ["epoch=0-step=2.ckpt", "epoch=0-step=4.ckpt"]
     restored = NaNAfter.load_from_checkpoint(tmp_path / "ckpt" / "epoch=0-step=4.ckpt")

@@ -42,8 +42,11 @@ class NanGuard:
 
 
 def non_finite_error(group: str, step: int) -> FloatingPointError:
-    return FloatingPointError(
+    """The guard's error; its ``step`` attribute is the generator step it names (for scripts: toy2d.py)."""
+    error = FloatingPointError(
         f"The {group} loss became NaN or infinite by generator step {step}; training stopped before saving, so the "
         "last checkpoint is intact. Lower the learning rates, set --model.init_args.gradient_clip_val, or use "
         "--trainer.precision 32."
     )
+    error.step = step
+    return error
