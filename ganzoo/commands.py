@@ -187,6 +187,7 @@ def sample_command(argv: list[str]) -> list[Path]:
     parser.add_argument("--traverse", default=None, help="InfoGAN: a continuous code to vary (c1, c2, …), one row per category")
     parser.add_argument("--range", nargs=2, type=float, default=(-2.0, 2.0), metavar=("LOW", "HIGH"),
                         help="the traversed code's values (default -2 2; training draws U(-1, 1))")  # fmt: skip
+    parser.add_argument("--reconstruct", default=None, metavar="DIR", help="VAE: inputs from DIR over their reconstructions")
     args = parser.parse_args(argv)
     if args.num < 1 or args.steps < 2:
         parser.error("--num must be ≥ 1 and --steps ≥ 2")
@@ -194,6 +195,15 @@ def sample_command(argv: list[str]) -> list[Path]:
         model = load(args.model)
     except (ValueError, OSError, RuntimeError) as err:
         parser.fail(err)
+    if args.reconstruct is not None:
+        from ganzoo.reconstruct import reconstruct_command
+
+        try:
+            written_to = reconstruct_command(model, args.reconstruct, args.out, args.num, args.raw)
+        except ValueError as err:
+            parser.fail(err)
+        print(f"wrote {written_to}")
+        return [written_to]
     if not isinstance(model, SamplingModule):
         parser.fail(f"{type(model).__name__} translates images rather than sampling noise: use ganzoo translate"
                     if isinstance(model, TranslatingModule) else f"{type(model).__name__} does not sample")  # fmt: skip

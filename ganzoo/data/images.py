@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from ganzoo.data.base import GANDataModule, InMemoryTensors
+from ganzoo.data.base import GANDataModule, InMemoryTensors, to_unit_range
 
 
 def resize_uint8(images: Tensor, size: int) -> Tensor:
@@ -63,10 +63,24 @@ class DigitsDataModule(InMemoryImageDataModule):
 
     native_size = 8
 
-    def __init__(self, image_size: int = 16, batch_size: int = 64, num_workers: int = 0):
+    def __init__(self, image_size: int = 16, batch_size: int = 64, num_workers: int = 0, test_size: int = 0):
         super().__init__(image_size=image_size, batch_size=batch_size, num_workers=num_workers)
+        if not 0 <= test_size < 1797:
+            raise ValueError(f"test_size must be between 0 and 1,796 of the 1,797 digits, got {test_size}")
+        self.test_size = test_size
 
     def load(self) -> tuple[Tensor, Tensor]:
+        """The first 1,797 − ``test_size`` digits; the last ``test_size`` are held out (``test_images``)."""
+        images, labels = self.all_digits()
+        return images[: len(images) - self.test_size], labels[: len(labels) - self.test_size]
+
+    def test_images(self) -> Tensor:
+        """The held-out digits at ``image_size``, in ganzoo's [-1, 1]."""
+        images = self.all_digits()[0]
+        return to_unit_range(resize_uint8(images[len(images) - self.test_size :], self.image_size))
+
+    @staticmethod
+    def all_digits() -> tuple[Tensor, Tensor]:
         from sklearn.datasets import load_digits
 
         digits = load_digits()

@@ -1,7 +1,7 @@
 """One LightningModule per variant, and the registry that names them.
 
 ``GenerativeModule`` (averaging, checkpoints, shipping) has two kinds: ``SamplingModule`` (noise → data: the GAN
-family, conditional GANs) and ``TranslatingModule`` (image → image: pix2pix, CycleGAN, StarGAN).
+family, conditional GANs, the VAE) and ``TranslatingModule`` (image → image: pix2pix, CycleGAN, StarGAN).
 ``AdversarialModule`` (named networks and optimizer groups, DDP routing, NaN guard, and the one training loop
 with its hooks) is mixed into both: ``GANModule(AdversarialModule, SamplingModule)`` is the GAN family's base,
 ``Pix2Pix(AdversarialModule, TranslatingModule)`` a translator's.
@@ -25,6 +25,7 @@ from ganzoo.models.sngan import SNGAN
 from ganzoo.models.stargan import StarGAN
 from ganzoo.models.translating import TranslatingModule
 from ganzoo.models.unrolled import UnrolledGAN
+from ganzoo.models.vae import VAE
 from ganzoo.models.wgan import WGAN
 from ganzoo.models.wgan_gp import WGANGP
 
@@ -45,9 +46,10 @@ MODELS: dict[str, type[GenerativeModule]] = {
     "pix2pix": Pix2Pix,
     "cyclegan": CycleGAN,
     "stargan": StarGAN,
+    "vae": VAE,
 }
 
 __all__ = [
     "ACGAN", "BEGAN", "CGAN", "CycleGAN", "DCGAN", "InfoGAN", "DRAGAN", "GAN", "LSGAN", "MODELS", "Pix2Pix", "SNGAN", "StarGAN", "WGAN", "WGANGP",
-    "AdversarialModule", "GANModule", "GenerativeModule", "SamplingModule", "TranslatingModule", "UnrolledGAN",
+    "AdversarialModule", "GANModule", "GenerativeModule", "SamplingModule", "TranslatingModule", "UnrolledGAN", "VAE",
 ]  # fmt: skip

@@ -17,9 +17,14 @@ from ganzoo.nets.minibatch import MinibatchDiscrimination
 from ganzoo.nets.mlp import MLPDiscriminator, MLPGenerator
 from ganzoo.nets.translation import PatchDiscriminator, ResNetTranslator, UNetGenerator
 from ganzoo.nets.stargan import StarGANDiscriminator, StarGANGenerator
+from ganzoo.nets.vae import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
 from ganzoo.nets.sngan import ResNetDiscriminator, ResNetGenerator, SNGANDiscriminator, SNGANGenerator
 
 __all__ = [
+    "ConvDecoder",
+    "ConvEncoder",
+    "MLPDecoder",
+    "MLPEncoder",
     "PatchDiscriminator",
     "StarGANDiscriminator",
     "StarGANGenerator",
