@@ -32,7 +32,7 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-FAMILIES = ("gan", "dcgan", "cgan", "acgan", "infogan", "pix2pix", "cyclegan", "stargan", "dynamics")
+FAMILIES = ("gan", "dcgan", "cgan", "acgan", "infogan", "pix2pix", "cyclegan", "stargan", "vae", "dynamics")
 WORKS = ("yes", "partly", "not yet")
 BLOCK = re.compile(r"<!-- metafile: (?P<source>[^#\s]+)#(?P<id>[\w-]+) -->\n.*?<!-- /metafile -->", re.S)
 DOCUMENTS = ("README.md", *(f"configs/{family}/README.md" for family in FAMILIES))

@@ -29,6 +29,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--steps-per-call", type=int, default=1, help="ganzoo's steps_per_call: K G steps a call")
     parser.add_argument("--sort", default="tottime", help="a pstats sort key, e.g. cumulative")
+    parser.add_argument("--dump", action="store_true")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -40,6 +41,7 @@ def main() -> None:
                           steps_per_call=args.steps_per_call)
     profiler.disable()
     print(f"{rate:.1f} generator steps/s (under the profiler)")
+    profiler.dump_stats("/tmp/ring8.prof") if args.dump else None
     pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
 
 

@@ -55,7 +55,8 @@ class ResumableRandomSampler(Sampler[int]):
         position.seed, position.consumed_batches = seed, skip
         generator = torch.Generator()
         generator.manual_seed(seed)
-        yield from torch.randperm(self.num_samples, generator=generator)[skip * self.batch_size :].tolist()
+        # a list's own iterator: the batch sampler's next() per index runs in C, not through a generator's frame
+        return iter(torch.randperm(self.num_samples, generator=generator)[skip * self.batch_size :].tolist())
 
 
 class ResumableDistributedSampler(DistributedSampler):
@@ -72,7 +73,7 @@ class ResumableDistributedSampler(DistributedSampler):
         skip = position.resume_from[1] if position.resume_from is not None else 0
         position.resume_from = None
         position.seed, position.consumed_batches = self.epoch, skip
-        yield from indices[skip * self.batch_size :]
+        return iter(indices[skip * self.batch_size :])
 
 
 class ResumableDataLoader(DataLoader):

@@ -70,6 +70,8 @@ class GenerativeModule(LightningModule):
         means, callbacks' scores. With ``steps_per_call`` > 1 the loggers are written directly, at Lightning's x for
         this step with K = 1: Lightning writes its loggers at its own steps, which then count calls."""
         direct = self.steps_per_call > 1 and self._trainer is not None
+        if bar is not None and not prog_bar:  # one call (about a millisecond each) when no flag tells them apart
+            metrics, bar = {**bar, **metrics}, None
         if bar is not None:
             self.log_dict(bar, prog_bar=prog_bar, logger=not direct)
         if metrics:

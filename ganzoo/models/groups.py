@@ -58,7 +58,6 @@ class NetworkGroups(GenerativeModule):
         # Set by GANDDPStrategy: each network wrapped in its own DDP. A plain dict, so the wrappers are not
         # submodules and never enter the state dict.
         self.ddp_networks: dict[str, nn.Module] = {}
-        self._networks_in_training: tuple[str, ...] = ()
         self.trainable, self.nan_guard = TrainableGroups(), NanGuard()
         self.direct_updates = False  # decided per fit (on_fit_start)
 
@@ -69,7 +68,7 @@ class NetworkGroups(GenerativeModule):
 
     def network(self, name: str) -> nn.Module:
         """The network ``name``, through its DDP wrapper while its group is being trained."""
-        if name in self._networks_in_training and torch.is_grad_enabled():
+        if name in self.trainable.networks and torch.is_grad_enabled():
             return self.ddp_networks.get(name) or getattr(self, name)
         return getattr(self, name)
 
@@ -102,13 +101,15 @@ class NetworkGroups(GenerativeModule):
 
     @contextmanager
     def training_network(self, group: str) -> Iterator[None]:
-        """Only ``group``'s parameters require grad, and calls to its networks go through their DDP wrappers."""
-        self._networks_in_training = self.optimizer_groups[group]
+        """Only ``group``'s parameters require grad, and calls to its networks go through their DDP wrappers.
+        (Which networks train is kept on ``trainable``, a plain object: setting an attribute of a module costs
+        ``nn.Module.__setattr__``'s lookups, four times a generator step.)"""
+        self.trainable.networks = self.optimizer_groups[group]
         self.trainable.make_trainable(group, self.group_parameters)
         try:
             yield
         finally:
-            self._networks_in_training = ()
+            self.trainable.networks = ()
 
     def group_parameters(self) -> dict[str, list[nn.Parameter]]:
         return {g: [p for name in names for p in getattr(self, name).parameters()] for g, names in self.optimizer_groups.items()}

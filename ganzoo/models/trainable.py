@@ -19,6 +19,7 @@ class TrainableGroups:
     def __init__(self) -> None:
         self.parameters: dict[str, list[nn.Parameter]] | None = None  # cached per fit: the trainable ones
         self.current: str | None = None
+        self.networks: tuple[str, ...] = ()  # the networks of the group being trained now (``training_network``)
 
     def make_trainable(self, group: str, groups: Callable[[], dict[str, list[nn.Parameter]]]) -> None:
         """``requires_grad`` on for ``group``'s parameters and off for the other groups' (``groups()``: group →
