@@ -1,7 +1,7 @@
 """Where a ganzoo training step spends its host time: cProfile over the throughput benchmark's ganzoo loop.
 
     python benchmarks/profile_step.py [--nets dcgan|ring8] [--ema] [--threads N] [--accelerator gpu] [--steps 100]
-                                      [--steps-per-call K]
+                                      [--steps-per-call K] [--sort cumulative] [--dump FILE]
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--steps-per-call", type=int, default=1, help="ganzoo's steps_per_call: K G steps a call")
     parser.add_argument("--sort", default="tottime", help="a pstats sort key, e.g. cumulative")
-    parser.add_argument("--dump", action="store_true")
+    parser.add_argument("--dump", default=None, metavar="FILE", help="also write the raw profile here (pstats)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -41,7 +41,8 @@ def main() -> None:
                           steps_per_call=args.steps_per_call)
     profiler.disable()
     print(f"{rate:.1f} generator steps/s (under the profiler)")
-    profiler.dump_stats("/tmp/ring8.prof") if args.dump else None
+    if args.dump:
+        profiler.dump_stats(args.dump)
     pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
 
 
