@@ -200,7 +200,7 @@ def sample_command(argv: list[str]) -> list[Path]:
 
         try:
             written_to = reconstruct_command(model, args.reconstruct, args.out, args.num, args.raw)
-        except ValueError as err:
+        except (ValueError, FileNotFoundError) as err:
             parser.fail(err)
         print(f"wrote {written_to}")
         return [written_to]

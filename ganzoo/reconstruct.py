@@ -8,23 +8,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}
-
-
 def read_folder(folder: Path, shape: tuple[int, ...], limit: int) -> Any:
     """Up to ``limit`` images of ``folder`` (sorted by name), resized to ``shape`` (C, H, W), in [-1, 1]."""
     import torch
 
     from ganzoo.data.base import to_unit_range
-    from ganzoo.data.images import read_image, resize_uint8
+    from ganzoo.data.images import read_image
+    from ganzoo.data.paired import image_files, resize_image
 
-    if not folder.is_dir():
-        raise ValueError(f"--reconstruct takes a folder of images; {folder} is not a folder")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
-    if not files:
-        raise ValueError(f"{folder} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
+    files = image_files(folder, ": --reconstruct takes a folder of images")[:limit]
     channels, size = shape[0], shape[-1]
-    images = torch.stack([resize_uint8(read_image(path, channels).unsqueeze(0), size)[0] for path in files])
+    images = torch.stack([resize_image(read_image(path, channels), size) for path in files])
     return to_unit_range(images)
 
 

@@ -102,12 +102,19 @@ class VAE(SamplingModule):
         save_rebuildable_hyperparameters(self)
 
     # ----------------------------------------------------------------- the model's parts
-    def data_for_likelihood(self, images: Tensor, binarize: bool = True) -> Tensor:
-        """What p(x|z) scores: Bernoulli: [-1, 1] → [0, 1], drawn to {0, 1} when ``binarize``; Gaussian: as is."""
+    def data_for_likelihood(
+        self, images: Tensor, binarize: bool = True, generator: torch.Generator | None = None
+    ) -> Tensor:
+        """What p(x|z) scores: Bernoulli: [-1, 1] → [0, 1], drawn to {0, 1} when ``binarize`` (from ``generator``, a
+        CPU one, when given); Gaussian: as is."""
         if self.likelihood == "gaussian":
             return images
         probabilities = images.add(1).div(2)
-        return torch.bernoulli(probabilities) if binarize else probabilities
+        if not binarize:
+            return probabilities
+        if generator is None:
+            return torch.bernoulli(probabilities)
+        return torch.bernoulli(probabilities.cpu(), generator=generator).to(probabilities.device)
 
     def check_bernoulli_range(self, images: Tensor) -> None:
         low, high = float(images.min()), float(images.max())
@@ -207,9 +214,7 @@ class VAE(SamplingModule):
             torch.manual_seed(seed)
             if self.likelihood == "bernoulli":
                 self.check_bernoulli_range(images)
-                x = torch.bernoulli(images.add(1).div(2).cpu(), generator=generator).to(self.device)
-            else:
-                x = images.to(self.device)
+            x = self.data_for_likelihood(images, generator=generator).to(self.device)
             return torch.cat([score(part, decoder) for part in x.split(batch_size)]).cpu()
 
     @torch.no_grad()

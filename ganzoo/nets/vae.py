@@ -13,15 +13,7 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
-
-def _mlp(sizes: Sequence[int]) -> nn.Sequential:
-    """Linear layers with ReLU between them (none after the last)."""
-    layers: list[nn.Module] = []
-    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(fan_in, fan_out))
-        if i < len(sizes) - 2:
-            layers.append(nn.ReLU())
-    return nn.Sequential(*layers)
+from ganzoo.nets.mlp import _mlp
 
 
 class MLPEncoder(nn.Module):
@@ -32,7 +24,7 @@ class MLPEncoder(nn.Module):
         self.data_shape = list(data_shape)
         self.latent_dim = latent_dim
         self.hidden_dims = list(hidden_dims)
-        self.net = _mlp([math.prod(data_shape), *hidden_dims, 2 * latent_dim])
+        self.net = _mlp([math.prod(data_shape), *hidden_dims, 2 * latent_dim], nn.ReLU)
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         mean, log_variance = self.net(x.flatten(1)).chunk(2, dim=1)
@@ -47,7 +39,7 @@ class MLPDecoder(nn.Module):
         self.data_shape = list(data_shape)
         self.latent_dim = latent_dim
         self.hidden_dims = list(hidden_dims)
-        self.net = _mlp([latent_dim, *hidden_dims, math.prod(data_shape)])
+        self.net = _mlp([latent_dim, *hidden_dims, math.prod(data_shape)], nn.ReLU)
 
     @property
     def output_shape(self) -> tuple[int, ...]:
