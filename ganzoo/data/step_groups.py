@@ -10,10 +10,15 @@ and every epoch's random draws are those of K = 1:
   come between the same two steps;
 * a DataModule's random augmentation (crops, flips, drawn targets) is not applied to the group but to each step's
   part when that step comes (``ganzoo.batch.StepGroup``), so its draws interleave with the model's as with K = 1.
+
+Where the loader reads in this process from a dataset that fetches many indices at once (``__getitems__``: ganzoo's
+in-memory tensors and paired images), a group's indices are read in one fetch (one gather) instead of K fetches and
+a join: the same samples in the same order, without the K − 1 extra fetches (33 µs a generator step on ring8).
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -57,21 +62,33 @@ class StepGroupLoader:
         check that the loader is iterable (an ``iter()`` it never reads) draws no random numbers."""
         iterator = iter(self.loader)  # the loader's own draws (its base seed, the epoch's shuffle), as with K = 1
         k, step, last = self.steps_per_call, self.steps_done(), self.max_steps()
-        pin = bool(getattr(self.loader, "pin_memory", False))  # the loader pins its batches; a join is pinned anew
+        pin = bool(getattr(self.loader, "pin_memory", False))  # the loader pins its batches; a group is pinned anew
+        fetch_at_once = self.fetches_groups()
+        if fetch_at_once:  # the batches' indices, drawn as the loader's iterator would have drawn them
+            iterator = iter(self.loader.batch_sampler)
         while True:
             size = k - step % k  # groups end on multiples of K
             if 0 <= last - step < size:
                 size = max(last - step, 1)  # and at max_steps (past it, Lightning stops before using the group)
-            batches = []
-            for batch in iterator:
-                batches.append(batch)
-                if len(batches) == size:
-                    break
+            batches = list(itertools.islice(iterator, size))
             if not batches:
                 return
             step += len(batches)
-            group = concat(batches) if len(batches) > 1 else batches[0]
-            yield pin_tensors(group) if pin and len(batches) > 1 else group
+            if fetch_at_once:
+                group = self.loader.collate_fn(self.loader.dataset.__getitems__(list(itertools.chain(*batches))))
+            else:
+                group = concat(batches) if len(batches) > 1 else batches[0]
+            yield pin_tensors(group) if pin and (fetch_at_once or len(batches) > 1) else group
+
+    def fetches_groups(self) -> bool:
+        """Whether a group is read in one fetch: the loader reads in this process (no workers), in batches of
+        indices, from a dataset with ``__getitems__`` (which the loader's own fetch would call with each batch)."""
+        loader = self.loader
+        return (
+            getattr(loader, "num_workers", 1) == 0
+            and getattr(loader, "batch_sampler", None) is not None
+            and callable(getattr(getattr(loader, "dataset", None), "__getitems__", None))
+        )
 
     def state_dict(self) -> dict[str, Any]:
         return self.loader.state_dict()

@@ -12,8 +12,7 @@ nothing observes it: ``ganzoo.models.direct_update``). Budgets are generator ste
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, ClassVar, Literal
 
 import torch
@@ -60,6 +59,8 @@ class NetworkGroups(GenerativeModule):
         self.ddp_networks: dict[str, nn.Module] = {}
         self.trainable, self.nan_guard = TrainableGroups(), NanGuard()
         self.direct_updates = False  # decided per fit (on_fit_start)
+        self.fit_optimizers: dict[str, Any] = {}  # group → Lightning's optimizer wrapper, and the schedulers,
+        self.fit_schedulers: list[Any] | None = None  # listed once per fit (on_fit_start) instead of once per update
 
     @property
     def networks(self) -> dict[str, nn.Module]:
@@ -74,7 +75,8 @@ class NetworkGroups(GenerativeModule):
 
     def optimizer(self, group: str) -> Any:
         """The (Lightning-wrapped) optimizer of a named group."""
-        return self.optimizers()[list(self.optimizer_groups).index(group)]
+        optimizer = self.fit_optimizers.get(group)
+        return optimizer if optimizer is not None else self.optimizers()[list(self.optimizer_groups).index(group)]
 
     def configure_optimizers(self) -> Any:
         optimizers, schedulers = [], []
@@ -93,23 +95,18 @@ class NetworkGroups(GenerativeModule):
         return [RestoreRequiresGrad()]
 
     def step_lr_schedulers(self) -> None:
-        schedulers = self.lr_schedulers()
-        if schedulers is None:
-            return
-        for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:
+        schedulers = self.fit_schedulers if self.fit_schedulers is not None else self.listed_lr_schedulers()
+        for scheduler in schedulers:
             scheduler.step()
 
-    @contextmanager
-    def training_network(self, group: str) -> Iterator[None]:
-        """Only ``group``'s parameters require grad, and calls to its networks go through their DDP wrappers.
-        (Which networks train is kept on ``trainable``, a plain object: setting an attribute of a module costs
-        ``nn.Module.__setattr__``'s lookups, four times a generator step.)"""
-        self.trainable.networks = self.optimizer_groups[group]
-        self.trainable.make_trainable(group, self.group_parameters)
-        try:
-            yield
-        finally:
-            self.trainable.networks = ()
+    def listed_lr_schedulers(self) -> list[Any]:
+        schedulers = self.lr_schedulers()
+        return [] if schedulers is None else schedulers if isinstance(schedulers, list) else [schedulers]
+
+    def training_network(self, group: str) -> TrainingNetwork:
+        """A context in which only ``group``'s parameters require grad and calls to its networks go through their
+        DDP wrappers."""
+        return TrainingNetwork(self, group)
 
     def group_parameters(self) -> dict[str, list[nn.Parameter]]:
         return {g: [p for name in names for p in getattr(self, name).parameters()] for g, names in self.optimizer_groups.items()}
@@ -148,6 +145,12 @@ class NetworkGroups(GenerativeModule):
         optimizers = self.optimizers()  # Lightning's wrappers
         optimizers = optimizers if isinstance(optimizers, list) else [optimizers]
         self.direct_updates = direct_updates_allowed(self.trainer, self, NetworkGroups, optimizers)
+        self.fit_optimizers = dict(zip(self.optimizer_groups, optimizers))
+        self.fit_schedulers = self.listed_lr_schedulers()
+
+    def on_fit_end(self) -> None:
+        super().on_fit_end()
+        self.fit_optimizers, self.fit_schedulers = {}, None
 
     def setup(self, stage: str) -> None:
         """The networks train under ganzoo's DDP (one wrapper each), never Lightning's one wrapper around all."""
@@ -161,3 +164,22 @@ class NetworkGroups(GenerativeModule):
                 "(one DDP around the whole module) cannot sync. Use strategy=ganzoo.distributed.GANDDPStrategy() "
                 "(the ganzoo command line does this for --trainer.strategy ddp)."
             )
+
+
+class TrainingNetwork:
+    """``NetworkGroups.training_network``'s context (a class, not a generator: it is entered four times a generator
+    step). Which networks train is kept on ``trainable``, a plain object: setting a module's attribute costs
+    ``nn.Module.__setattr__``'s lookups."""
+
+    __slots__ = ("module", "group")
+
+    def __init__(self, module: NetworkGroups, group: str):
+        self.module, self.group = module, group
+
+    def __enter__(self) -> None:
+        module = self.module
+        module.trainable.networks = module.optimizer_groups[self.group]
+        module.trainable.make_trainable(self.group, module.group_parameters)
+
+    def __exit__(self, *exc: object) -> None:
+        self.module.trainable.networks = ()
