@@ -4,7 +4,8 @@
     python benchmarks/mnist_grids.py --data-dir DIR --score_only [--out mnist_runs]   # runs already in --out
 
 Each variant runs ``python -m ganzoo fit --config configs/<variant>/mnist.yaml`` with the given
-number of generator steps (in parallel processes); the last grid of each (64 samples of the fixed
+number of generator steps (in parallel processes; ``fgan:NAME`` runs ``configs/fgan/mnist.yaml`` with the
+f-divergence ``NAME``, into ``<out>/fgan_NAME``); the last grid of each (64 samples of the fixed
 seed-0 noise) goes into one labelled figure, ``<out>/mnist_grids.png``. Each final checkpoint is then
 scored as ``ganzoo evaluate`` does (``mnist-cnn`` features, FID, KID, IS, precision/recall, 1-NN;
 ``--num_samples`` real training digits against as many samples, seed 0, averaged generator where the
@@ -48,9 +49,21 @@ def run_steps(checkpoint: Path | None, default: int) -> int:
     return int(match.group(1)) if match else default
 
 
+def run_dir_of(variant: str, out: str) -> Path:
+    return Path(out) / variant.replace(":", "_")
+
+
+def fit_command(variant: str) -> list[str]:
+    """``ganzoo fit`` of a variant's MNIST config; ``fgan:NAME``: the f-GAN config with divergence ``NAME``."""
+    if variant.startswith("fgan:"):
+        config = ROOT / "configs" / "fgan" / "mnist.yaml"
+        return ["--config", str(config), "--model.init_args.loss", variant.split(":", 1)[1]]
+    return ["--config", str(ROOT / "configs" / variant / "mnist.yaml")]
+
+
 def train(variant: str, args: argparse.Namespace) -> tuple[str, float, int, Path | None, Path | None]:
-    run_dir = Path(args.out) / variant
-    command = [sys.executable, "-m", "ganzoo", "fit", "--config", str(ROOT / "configs" / variant / "mnist.yaml")]
+    run_dir = run_dir_of(variant, args.out)
+    command = [sys.executable, "-m", "ganzoo", "fit", *fit_command(variant)]
     command += ["--trainer.max_steps", str(args.steps), "--trainer.accelerator", args.accelerator]
     command += ["--trainer.default_root_dir", str(run_dir), "--trainer.logger", "false"]
     command += ["--trainer.enable_progress_bar", "false"]
@@ -71,13 +84,13 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=5000)
     parser.add_argument("--accelerator", default="cpu")
     parser.add_argument("--parallel", type=int, default=1)
-    parser.add_argument("--variants", nargs="+", default=VARIANTS)
+    parser.add_argument("--variants", nargs="+", default=VARIANTS, help="config folders, or fgan:NAME")
     parser.add_argument("--out", default="mnist_runs")
     parser.add_argument("--num_samples", type=int, default=10000, help="real and generated digits per score")
     parser.add_argument("--score_only", action="store_true", help="score the runs already in --out, train nothing")
     args = parser.parse_args()
     if args.score_only:
-        results = [finished_run(v, Path(args.out) / v) for v in args.variants if (Path(args.out) / v).exists()]
+        results = [finished_run(v, run_dir_of(v, args.out)) for v in args.variants if run_dir_of(v, args.out).exists()]
     else:
         with ThreadPoolExecutor(args.parallel) as pool:
             results = list(pool.map(lambda v: train(v, args), args.variants))

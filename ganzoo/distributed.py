@@ -54,7 +54,10 @@ class GANDDPStrategy(DDPStrategy):
 
     def configure_ddp(self) -> None:
         module = self.lightning_module
-        if not isinstance(module, AdversarialModule):
+        # seed_everything gives every rank the same seed, hence the same noise batches (a GAN's z, a VAE's ε):
+        # offset it per rank so the ranks' draws differ (still reproducible for a given seed and world size).
+        torch.manual_seed(torch.initial_seed() + self.global_rank)
+        if not isinstance(module, AdversarialModule):  # one wrapper around the module (automatic optimization: VAE)
             super().configure_ddp()
             return
         device_ids = self.determine_ddp_device_ids()
@@ -62,9 +65,6 @@ class GANDDPStrategy(DDPStrategy):
             name: DistributedDataParallel(getattr(module, name), device_ids=device_ids, **self._ddp_kwargs)
             for name in module.network_names
         }
-        # seed_everything gives every rank the same seed, hence the same noise batches: offset it per
-        # rank so the ranks' fakes differ (still reproducible for a given seed and world size).
-        torch.manual_seed(torch.initial_seed() + self.global_rank)
 
     def teardown(self) -> None:
         module = self.lightning_module

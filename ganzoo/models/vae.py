@@ -15,6 +15,7 @@ al. 2016; k = 5,000 is the standard test NLL). It samples, averages, ships and i
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, ClassVar, Literal
 
@@ -93,7 +94,7 @@ class VAE(SamplingModule):
         self.likelihood = likelihood
         self.beta = beta
         self.kl_warmup_steps = kl_warmup_steps
-        self.optimizer_factory = optimizer or (lambda parameters: torch.optim.Adam(parameters, lr=1e-3))
+        self.optimizer_factory = optimizer or functools.partial(torch.optim.Adam, lr=1e-3)  # (picklable: DDP spawn)
         self.scheduler_factory = lr_scheduler
         shape = tuple(getattr(decoder, "output_shape", ()))
         self.likelihood_scale = GaussianScale(shape) if likelihood == "gaussian" and shape else None
