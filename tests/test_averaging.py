@@ -41,7 +41,10 @@ def test_ema_equals_the_closed_form_weighted_sum(tmp_path, rampup):
     averaging = GeneratorAveraging("ema", decay=0.8, start_step=2, rampup=rampup)
     model, thetas = train(tmp_path, averaging)
     averaged = thetas[2:]  # steps 3..8: the first averaged step is copied, then θ̂ ← β_t θ̂ + (1 − β_t) θ_t
-    betas = [averaging.decay_at(n) for n in range(1, len(averaged))]
+    # β_n for the update that brings the average to n + 1 steps: β without ramp-up; with it (StyleGAN's), a half-life
+    # of min(ln ½ / ln β, rampup · n) steps, i.e. β_n = 0.5^(1 / (0.5 n)) here, as 0.5 n < ln ½ / ln 0.8 = 3.1 for n ≤ 5
+    betas = [0.8] * 5 if rampup is None else [0.5 ** (1 / (0.5 * n)) for n in range(1, 6)]
+    assert len(averaged) == 6
     weights = [torch.tensor(betas).prod().item()]
     for i in range(1, len(averaged)):
         weights.append((1 - betas[i - 1]) * torch.tensor(betas[i:]).prod().item())

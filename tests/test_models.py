@@ -101,6 +101,17 @@ def test_sample_is_reproducible_and_in_eval_mode():
     assert not torch.equal(a, model.sample(5, seed=4))
     assert a.shape == (5, 1, 16, 16) and a.min() >= -1 and a.max() <= 1
     assert model.generator.training  # sampling restores the mode
+    # eval mode: BatchNorm uses its running statistics (set far from their defaults), not the batch's
+    batch_norms = [m for m in model.generator.modules() if isinstance(m, torch.nn.BatchNorm2d | torch.nn.BatchNorm1d)]
+    assert batch_norms
+    for bn in batch_norms:
+        bn.running_mean.uniform_(-1, 1)
+        bn.running_var.uniform_(0.5, 2.0)
+    sample, z = model.sample(5, seed=3), model.sample_latent(5, torch.Generator().manual_seed(3))
+    with torch.no_grad():  # (a forward in training mode moves the running statistics: last)
+        in_eval, in_training = model.generator.eval()(z), model.generator.train()(z)
+    assert torch.allclose(sample, in_eval, atol=1e-6) and not torch.allclose(sample, in_training, atol=1e-3)
+    assert model.generator.training
 
 
 def test_generator_loss_choice():

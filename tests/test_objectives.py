@@ -107,6 +107,20 @@ def test_wgan_gp_trains_with_bf16_mixed(tmp_path):
     t.fit(model, toy_data(batch_size=32))
     assert torch.isfinite(t.callback_metrics["gradient_penalty"])
     assert all(torch.isfinite(p).all() for p in model.parameters())
+    # under bf16 autocast the critic's scores change, but the penalty is computed in float32 outside autocast
+    # (losses._unit_gradient_norm_penalty): float32's penalty on the same batch and interpolates, exactly
+    (penalty,) = model.regularizers
+    torch.manual_seed(1)
+    real, fake = torch.randn(64, 2), model.generator(torch.randn(64, 2)).detach()
+    penalties, scores = [], []
+    for bf16 in (False, True):
+        torch.manual_seed(2)  # the same interpolation weights α
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16), torch.no_grad():
+            scores.append(model.discriminator(real).float())
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            penalties.append(penalty.penalty(model.discriminator, real, fake))
+    assert not torch.equal(scores[0], scores[1])  # autocast is in force
+    assert penalties[0].item() > 0.01 and penalties[1].dtype == torch.float32 and torch.equal(penalties[0], penalties[1])
 
 
 # ---------------------------------------------------------------- WGAN clipping

@@ -7,7 +7,8 @@ gradient flows through all K updates (``create_graph=True``; the network is eval
 discriminator optimizer's own rule: ``torch.optim.Adam``'s (√v̂ + ε, each parameter group's own
 settings), from its current moments, when D uses Adam; plain gradient descent with D's learning rates
 otherwise. The real discriminator keeps its single ordinary update per step: unrolling never writes to
-its weights, nor to its buffers (BatchNorm statistics, spectral-norm vectors), which it runs on copies of.
+its weights, nor to its buffers (BatchNorm statistics, spectral-norm vectors), which it runs on copies of. The unrolled updates descend the loss D trains on, its regularisers' penalties
+included (``regularizers``: e.g. a gradient penalty).
 """
 
 from __future__ import annotations
@@ -60,13 +61,23 @@ class UnrolledGAN(GAN):
         buffers = {name: b.clone() for name, b in self.discriminator.named_buffers()}
         rule = self.update_rule()
         for _ in range(self.unrolling_steps):
-            d_loss = self.discriminator_objective(
-                functional_call(self.discriminator, (weights, buffers), (real,)),
-                functional_call(self.discriminator, (weights, buffers), (fake,)),
-            )
+            d_loss = self.unrolled_discriminator_loss(weights, buffers, real, fake)
             grads = torch.autograd.grad(d_loss, [weights[n] for n in names], create_graph=True)
             weights = {name: rule(i, weights[name], grad) for i, (name, grad) in enumerate(zip(names, grads))}
         return weights, buffers
+
+    def unrolled_discriminator_loss(self, weights: dict[str, Tensor], buffers: dict[str, Tensor], real: Tensor,
+                                    fake: Tensor) -> Tensor:  # fmt: skip
+        """The loss D trains on, at the unrolled weights: the objective plus every regulariser's weighted penalty
+        (a gradient penalty inside the look-ahead makes G's gradient third order)."""
+
+        def critic(images: Tensor) -> Tensor:
+            return functional_call(self.discriminator, (weights, buffers), (images,))
+
+        loss = self.discriminator_objective(critic(real), critic(fake))
+        for regularizer in self.regularizers:
+            loss = loss + regularizer.weight * regularizer.penalty(critic, real, fake)
+        return loss
 
     def update_rule(self) -> Callable[[int, Tensor, Tensor], Tensor]:
         """D's optimizer's step as a differentiable function ``(index, θ, g) → θ'`` of the i-th parameter.
