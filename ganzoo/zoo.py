@@ -127,17 +127,21 @@ TRAINING_STATE = ("rng", "pools")  # checkpoint["ganzoo"] entries only a resumed
 def strip_for_shipping(
     source: str | Path, target: str | Path, card: dict[str, Any] | None = None, half: bool = False
 ) -> Path:
-    """Write a sampling-only copy of a checkpoint: the generator (its averaged weights when the run kept
+    """Write a sampling-only copy of a checkpoint: the generator side (averaged weights where the run kept
     them) and the config; no discriminator, optimizer or loop state. ``half`` stores floating-point weights
     as float16 (half the file; loading casts them back to the model's float32)."""
     checkpoint = load_checkpoint(source)
     state = checkpoint["state_dict"]
-    averaged = {k.removeprefix("averaged_generator.module."): v for k, v in state.items()
-                if k.startswith("averaged_generator.module.")}  # fmt: skip
-    kept = {k: v.clone() for k, v in state.items() if k.split(".")[0] in _generator_side(checkpoint)}
-    if averaged:  # the averaged weights replace the raw generator's
-        kept = {k: v for k, v in kept.items() if not k.startswith("generator.")}
-        kept.update({f"generator.{k}": v.clone() for k, v in averaged.items()})
+    side = _generator_side(checkpoint)
+    kept = {k: v.clone() for k, v in state.items() if k.split(".")[0] in side}
+    averaged = []
+    for name in side:  # an averaged network's weights replace the raw network's (CycleGAN: both generators)
+        prefix = f"averaged_{name}.module."
+        weights = {k.removeprefix(prefix): v for k, v in state.items() if k.startswith(prefix)}
+        if weights:
+            kept = {k: v for k, v in kept.items() if not k.startswith(f"{name}.")}
+            kept.update({f"{name}.{k}": v.clone() for k, v in weights.items()})
+            averaged.append(name)
     if half:
         kept = {k: v.half() if v.is_floating_point() else v for k, v in kept.items()}
     shipped = {
@@ -148,7 +152,7 @@ def strip_for_shipping(
         "global_step": checkpoint.get("global_step"),
         "ganzoo": {**{k: v for k, v in checkpoint.get("ganzoo", {}).items() if k not in TRAINING_STATE},
                    "generator_only": True,
-                   "generator_weights": "averaged" if averaged else "raw", "card": card or {},
+                   "generator_weights": "averaged" if "generator" in averaged else "raw", "card": card or {},
                    "stored_dtype": "float16" if half else "float32"},  # fmt: skip
     }
     target = Path(target)

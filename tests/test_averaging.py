@@ -101,6 +101,36 @@ def test_checkpoints_carry_the_average_and_sampling_uses_it(tmp_path):
     assert not torch.allclose(loaded.sample(4, seed=1), loaded.sample(4, seed=1, averaged=False))
 
 
+def test_cyclegan_averages_both_generators_and_translates_each_way_with_its_average(tmp_path):
+    from test_cyclegan import tiny_cyclegan
+    from test_translation import write_pairs
+
+    from ganzoo.checkpoints import load_checkpoint
+    from ganzoo.data import UnpairedImageDataModule
+    from ganzoo.zoo import strip_for_shipping
+
+    data = UnpairedImageDataModule(str(write_pairs(tmp_path / "pairs", n=8)), image_size=16, load_size=16, batch_size=2)
+    model = tiny_cyclegan()
+    t = trainer(tmp_path, max_steps=3, callbacks=[GeneratorAveraging(decay=0.5)])
+    t.fit(model, data)
+    assert int(model.averaged_generator.n_averaged) == int(model.averaged_inverse_generator.n_averaged) == 3
+    x = torch.rand(2, 3, 16, 16) * 2 - 1
+    for inverse, name in ((False, "generator"), (True, "inverse_generator")):
+        average = getattr(model, f"averaged_{name}").module
+        with torch.no_grad():
+            expected = average.eval()(x)
+        assert torch.equal(model.translate(x, inverse=inverse), expected)
+        assert not torch.allclose(model.translate(x, inverse=inverse, averaged=False), expected)
+    path = tmp_path / "model.ckpt"
+    t.save_checkpoint(path)
+    loaded = ganzoo.load(path)
+    assert torch.equal(loaded.translate(x, inverse=True), model.translate(x, inverse=True))
+    shipped = ganzoo.load(strip_for_shipping(path, tmp_path / "shipped.ckpt"))  # each generator's average kept
+    assert torch.equal(shipped.translate(x), model.translate(x))
+    assert torch.equal(shipped.translate(x, inverse=True), model.translate(x, inverse=True))
+    assert load_checkpoint(tmp_path / "shipped.ckpt")["ganzoo"]["generator_weights"] == "averaged"
+
+
 def test_bad_averaging_settings_are_refused():
     with pytest.raises(ValueError, match="mode"):
         GeneratorAveraging("median")

@@ -8,9 +8,10 @@
   (``AveragedModel``'s default running mean).
 
 Only the generator is averaged (Lightning's ``EMAWeightAveraging`` would average G and D together and
-count discriminator steps). The average lives in the model as ``averaged_generator`` (an
+count discriminator steps), or each network the model names in ``averaged_networks`` (CycleGAN: both
+generators). The average lives in the model as ``averaged_generator`` (``averaged_<name>``, an
 ``AveragedModel``), so it is saved in every checkpoint, restored on resume, and used by
-``sample``/``sample_from``, ``SampleGrid``, ``GenerativeMetrics`` and ``ganzoo evaluate`` by default.
+``sample``/``sample_from``, ``translate``, ``SampleGrid``, ``GenerativeMetrics`` and ``ganzoo evaluate`` by default.
 BatchNorm running statistics are averaged alongside the weights (``use_buffers=True``): the averaged
 generator is used in eval mode with those averaged statistics.
 
@@ -31,7 +32,7 @@ from lightning.pytorch import LightningModule, Trainer
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn, get_swa_multi_avg_fn
 
-from ganzoo.models.generative import GeneratorStepCallback
+from ganzoo.models.generative import GeneratorStepCallback, averaged_copy
 
 
 class AveragedPairs:
@@ -41,6 +42,7 @@ class AveragedPairs:
 
     def __init__(self, averaged: AveragedModel, model: nn.Module):
         self.averaged = averaged
+        self.averaged_steps = int(averaged.n_averaged)  # read once (a resumed run's count), then counted on the host
         self.pairs = list(zip(itertools.chain(averaged.module.parameters(), averaged.module.buffers()),
                               itertools.chain(model.parameters(), model.buffers())))  # fmt: skip
         self.by_dtype: dict[torch.dtype, tuple[list[torch.Tensor], list[torch.Tensor]]] = {}
@@ -52,15 +54,18 @@ class AveragedPairs:
                 currents.append(current.detach())
 
     @torch.no_grad()
-    def update(self, averaged_steps: int, multi_avg_fn: Callable) -> None:
-        """The first update (``averaged_steps == 0``) copies, later ones apply ``multi_avg_fn``; the device-side
-        ``n_averaged`` (kept for checkpoints) is incremented without being read."""
-        for mean, current in self.pairs if averaged_steps == 0 else self.copied:
+    def update(self, average_fn: Callable[[int], Callable]) -> None:
+        """The first update (no step averaged yet) copies, later ones apply ``average_fn(averaged_steps)``; the
+        device-side ``n_averaged`` (kept for checkpoints) is incremented without being read."""
+        steps = self.averaged_steps
+        for mean, current in self.pairs if steps == 0 else self.copied:
             mean.copy_(current)
-        if averaged_steps > 0:
+        if steps > 0:
+            multi_avg_fn = average_fn(steps)
             for means, currents in self.by_dtype.values():
-                multi_avg_fn(means, currents, averaged_steps)
+                multi_avg_fn(means, currents, steps)
         self.averaged.n_averaged.add_(1)
+        self.averaged_steps = steps + 1
 
 
 class GeneratorAveraging(GeneratorStepCallback):
@@ -87,8 +92,7 @@ class GeneratorAveraging(GeneratorStepCallback):
         if start_step < 0 or (rampup is not None and rampup <= 0):
             raise ValueError(f"start_step ≥ 0 and rampup > 0 needed, got {start_step}, {rampup}")
         self.mode, self.decay, self.start_step, self.rampup = mode, decay, start_step, rampup
-        self.averaged_steps = 0  # steps in the average, counted on the host
-        self.pairs: AveragedPairs | None = None  # listed once per fit
+        self.pairs: list[AveragedPairs] = []  # one per averaged network, listed once per fit
         self._average_fn: tuple[float | None, Callable] | None = None  # (β, swa_utils' update for it)
 
     def decay_at(self, averaged_steps: int) -> float:
@@ -99,19 +103,20 @@ class GeneratorAveraging(GeneratorStepCallback):
         return 0.5 ** (1.0 / max(min(half_life, self.rampup * averaged_steps), 1e-8))
 
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
-        if getattr(pl_module, "averaged_generator", None) is None:
-            pl_module.averaged_generator = AveragedModel(pl_module.generator, use_buffers=True).requires_grad_(False)
+        for name in pl_module.averaged_networks:
+            if getattr(pl_module, f"averaged_{name}", None) is None:
+                setattr(pl_module, f"averaged_{name}", averaged_copy(getattr(pl_module, name)))
 
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        self.averaged_steps = int(pl_module.averaged_generator.n_averaged)  # once: a resumed run's count
-        self.pairs = AveragedPairs(pl_module.averaged_generator, pl_module.generator)
+        self.pairs = [AveragedPairs(getattr(pl_module, f"averaged_{name}"), getattr(pl_module, name))
+                      for name in pl_module.averaged_networks]  # fmt: skip
 
     def on_generator_step_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         # global_step counts generator steps: step s has just been taken
         if trainer.global_step <= self.start_step:
             return
-        self.pairs.update(self.averaged_steps, self.average_fn(self.averaged_steps))
-        self.averaged_steps += 1
+        for pairs in self.pairs:
+            pairs.update(self.average_fn)
 
     def average_fn(self, averaged_steps: int) -> Callable:
         """``torch.optim.swa_utils``' update for this step, made again only when β changes (each call of

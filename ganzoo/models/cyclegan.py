@@ -85,6 +85,7 @@ class CycleGAN(AdversarialModule, TranslatingModule):
     generator_first: ClassVar[bool] = True
     two_way: ClassVar[bool] = True
     generator_side: ClassVar[tuple[str, ...]] = ("generator", "inverse_generator")
+    averaged_networks: ClassVar[tuple[str, ...]] = ("generator", "inverse_generator")
 
     def __init__(
         self,
@@ -118,9 +119,9 @@ class CycleGAN(AdversarialModule, TranslatingModule):
 
     def translate(self, x: Tensor, dropout: bool | None = None, averaged: bool = True, inverse: bool = False) -> Tensor:
         """G(x) (source → target), or F(x) with ``inverse=True`` (target → source), without gradients and with
-        normalisation in eval mode; the averaged G when there is one. (``dropout`` is accepted for the translation
-        models' common interface: CycleGAN's generators run without dropout at test time.)"""
-        generator = self.inverse_generator if inverse else self.sampling_generator(averaged)
+        normalisation in eval mode; the averaged G (or F) when there is one. (``dropout`` is accepted for the
+        translation models' common interface: CycleGAN's generators run without dropout at test time.)"""
+        generator = self.averaged_network("inverse_generator" if inverse else "generator", averaged)
         with torch.no_grad(), eval_mode(generator):
             return generator(x.to(self.device))
 

@@ -42,6 +42,8 @@ class GenerativeModule(LightningModule):
 
     #: the networks a shipped (generator-only) file keeps
     generator_side: ClassVar[tuple[str, ...]] = ("generator",)
+    #: the networks ``GeneratorAveraging`` averages, each into ``averaged_<name>`` (CycleGAN: both generators)
+    averaged_networks: ClassVar[tuple[str, ...]] = ("generator",)
     #: whether the model calls ``GeneratorStepCallback.on_generator_step_end`` itself after each generator step
     #: (adversarial models, which may run several per Lightning step); else it runs at each Lightning step's end
     runs_generator_step_hooks: ClassVar[bool] = False
@@ -60,8 +62,12 @@ class GenerativeModule(LightningModule):
 
     def sampling_generator(self, averaged: bool = True) -> nn.Module:
         """The generator that makes outputs: the averaged one when there is one and ``averaged``, else the raw one."""
-        use_average = averaged and self.averaged_generator is not None
-        return self.averaged_generator.module if use_average else self.generator
+        return self.averaged_network("generator", averaged)
+
+    def averaged_network(self, name: str, averaged: bool = True) -> nn.Module:
+        """Network ``name``'s average (``averaged_<name>``) when there is one and ``averaged``, else the network."""
+        average = getattr(self, f"averaged_{name}", None) if averaged else None
+        return average.module if average is not None else getattr(self, name)
 
     def log_at_generator_step(
         self, metrics: dict[str, Any], bar: dict[str, Any] | None = None, prog_bar: bool = False
@@ -112,18 +118,23 @@ class GenerativeModule(LightningModule):
         fit restores the random states the checkpoint was written with (``ganzoo.rng``)."""
         if (checkpoint.get("ganzoo") or {}).get("generator_only"):
             for name, module in self.named_children():
-                if name not in self.generator_side and name != "averaged_generator":
+                if name not in self.generator_side and not name.startswith("averaged_"):
                     for key, value in module.state_dict().items():
                         checkpoint["state_dict"].setdefault(f"{name}.{key}", value)
             self.shipped_generator_weights = checkpoint["ganzoo"].get("generator_weights", "raw")
             self.mark_generator_only()
         if self._trainer is not None and self.trainer.state.fn == "fit":  # resuming (not loading to sample)
             self._rng_to_restore = (checkpoint.get("ganzoo") or {}).get("rng")
-        has_average = any(k.startswith("averaged_generator.") for k in checkpoint.get("state_dict", {}))
-        if has_average and self.averaged_generator is None:
-            from torch.optim.swa_utils import AveragedModel
-
-            self.averaged_generator = AveragedModel(self.generator, use_buffers=True).requires_grad_(False)
+        state = checkpoint.get("state_dict", {})
+        for name in self.averaged_networks:
+            attribute = f"averaged_{name}"
+            saved = any(k.startswith(f"{attribute}.") for k in state)
+            if saved and getattr(self, attribute, None) is None:
+                setattr(self, attribute, averaged_copy(getattr(self, name)))
+            elif not saved and getattr(self, attribute, None) is not None and any(k.startswith("averaged_") for k in state):
+                # a checkpoint from before this network was averaged: its average starts afresh (n_averaged 0)
+                for key, value in averaged_copy(getattr(self, name)).state_dict().items():
+                    state.setdefault(f"{attribute}.{key}", value)
 
     _rng_to_restore: list | None = None
 
@@ -191,6 +202,13 @@ class GeneratorStepCallback(Callback):
     def on_train_batch_end(self, trainer: Any, pl_module: Any, *args: Any) -> None:
         if not (isinstance(pl_module, GenerativeModule) and pl_module.runs_generator_step_hooks):
             self.on_generator_step_end(trainer, pl_module)
+
+
+def averaged_copy(network: nn.Module) -> nn.Module:
+    """An ``AveragedModel`` of ``network`` (its buffers averaged too), outside autograd, with ``n_averaged`` 0."""
+    from torch.optim.swa_utils import AveragedModel
+
+    return AveragedModel(network, use_buffers=True).requires_grad_(False)
 
 
 def to_device(latent: Latent, device: torch.device) -> Latent:
