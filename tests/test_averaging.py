@@ -129,6 +129,13 @@ def test_cyclegan_averages_both_generators_and_translates_each_way_with_its_aver
     assert torch.equal(shipped.translate(x), model.translate(x))
     assert torch.equal(shipped.translate(x, inverse=True), model.translate(x, inverse=True))
     assert load_checkpoint(tmp_path / "shipped.ckpt")["ganzoo"]["generator_weights"] == "averaged"
+    # a checkpoint written before the inverse generator was averaged resumes, its inverse average started afresh
+    checkpoint = torch.load(path, weights_only=False)
+    checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if "averaged_inverse" not in k}
+    torch.save(checkpoint, tmp_path / "older.ckpt")
+    resumed = tiny_cyclegan()
+    trainer(tmp_path, max_steps=5, callbacks=[GeneratorAveraging(decay=0.5)]).fit(resumed, data, ckpt_path=tmp_path / "older.ckpt")
+    assert int(resumed.averaged_generator.n_averaged) == 5 and int(resumed.averaged_inverse_generator.n_averaged) == 2
 
 
 def test_bad_averaging_settings_are_refused():
