@@ -53,6 +53,8 @@ def evaluate_command(argv: list[str]) -> dict[str, Any]:
     parser.add_argument("--no_cache", action="store_true", help="recompute real statistics and do not store them")
     parser.add_argument("--out", default=None, help="write the scores as JSON here")
     parser.add_argument("--raw", action="store_true", help="score the raw generator, not its average")
+    parser.add_argument("--normalization", choices=["running", "image"], default=None,
+                        help="pix2pix's test-time BatchNorm: running statistics, or each image's own (the paper's)")
     parser.add_argument("--fcn", default="auto",
                         help="the FCN-score of a labels → photo model: auto (on a folder named facades), on, off, or "
                         "a segmentation network (.pt) from python -m ganzoo.metrics.fcn_score")  # fmt: skip
@@ -92,10 +94,13 @@ def evaluate_translation_model(
     from ganzoo.data.base import to_unit_range
     from ganzoo.data.paired import PairedImageDataModule
     from ganzoo.metrics.paired import evaluate_translation
+    from ganzoo.models.pix2pix import set_test_normalization
 
     if args.data is None:
         parser.error("--data FOLDER is needed for a translation model: the paired dataset (with test/)")
     try:
+        if args.normalization is not None:
+            set_test_normalization(model, args.normalization)
         naming = dict(model.pairs or {})
         data = PairedImageDataModule(args.data, image_size=model.generator.image_size, **naming)
         sources, targets = data.read_split(args.split or "test", data.image_size)

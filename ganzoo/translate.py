@@ -53,6 +53,7 @@ def translate_command(argv: list[str]) -> list[Path]:
     from ganzoo.data.images import read_image
     from ganzoo.data.paired import resize_image, split_pair
     from ganzoo.metrics.paired import translate_all
+    from ganzoo.models.pix2pix import set_test_normalization
 
     parser = CommandParser(prog="ganzoo translate", description="Translate images with pix2pix, CycleGAN or StarGAN.")
     parser.add_argument("--model", required=True, help="a registered name, checkpoint path, URL or wandb: artifact")
@@ -60,6 +61,8 @@ def translate_command(argv: list[str]) -> list[Path]:
     parser.add_argument("--out", required=True, help="the folder to write translations to")
     parser.add_argument("--dropout", choices=["on", "off"], default=None,
                         help="test-time dropout (default: the model's, on for pix2pix as in the paper)")  # fmt: skip
+    parser.add_argument("--normalization", choices=["running", "image"], default=None,
+                        help="pix2pix's test-time BatchNorm: running statistics, or each image's own (the paper's)")
     parser.add_argument("--pairs", action="store_true",
                         help="inputs are side-by-side pairs in the model's training layout: write triptychs")  # fmt: skip
     parser.add_argument("--into", default=None,
@@ -72,6 +75,8 @@ def translate_command(argv: list[str]) -> list[Path]:
         model = load(args.model)
         if not isinstance(model, TranslatingModule):
             raise ValueError(f"{type(model).__name__} does not translate images: use ganzoo sample")
+        if args.normalization is not None:
+            set_test_normalization(model, args.normalization)
         files = input_files(args.input)
         extra: dict[str, Any] = {}
         crop = None

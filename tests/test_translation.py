@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from pathlib import Path
 
@@ -223,3 +224,29 @@ def test_translate_dropout_is_a_named_choice():
     assert not torch.equal(on_a, on_b) and torch.equal(off_a, off_b)  # dropout is the only noise
     assert model.test_dropout and model.generator.training  # the paper's default; the model's own mode kept
     assert isinstance(model, TranslatingModule) and not isinstance(model, SamplingModule)  # no sample(): translate
+
+
+def test_test_time_normalisation_is_a_named_choice_the_papers_with_each_images_own_statistics():
+    """``image``: each image through BatchNorm in training mode on its own (the paper's test batches of one), the
+    running statistics untouched; ``running``: the running statistics, which here are far from any batch's."""
+    model = tiny_pix2pix()
+    for module in model.generator.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.uniform_(-1, 1)
+            module.running_var.uniform_(0.5, 2.0)
+    before = {k: v.clone() for k, v in model.generator.state_dict().items()}
+    x = torch.rand(3, 3, 16, 16) * 2 - 1
+    by_hand = copy.deepcopy(model.generator).train()
+    for module in by_hand.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.eval()
+    with torch.no_grad():
+        expected = torch.cat([by_hand(image) for image in x.split(1)])  # each image alone, training-mode BatchNorm
+        running = copy.deepcopy(model.generator).eval()(x)
+    own = model.translate(x, dropout=False, normalization="image")
+    assert torch.allclose(own, expected, atol=1e-6) and not torch.allclose(own, running, atol=1e-3)
+    assert torch.allclose(model.translate(x, dropout=False), running, atol=1e-6)  # the default: running statistics
+    assert all(torch.equal(v, model.generator.state_dict()[k]) for k, v in before.items())  # nothing moved
+    assert tiny_pix2pix(test_normalization="image").translate(x, dropout=False).shape == x.shape
+    with pytest.raises(ValueError, match="test_normalization must be one of"):
+        tiny_pix2pix(test_normalization="instance")

@@ -8,13 +8,17 @@ pair (source, image) concatenated on channels, patch by patch. With D's logits `
 
 Adam(2e-4, β = (0.5, 0.999)) for both. ``gan_weight: 0`` is the paper's "L1 only" ablation (D is not
 trained) and ``lambda_l1: 0`` its "cGAN only". The paper's noise is dropout, kept on at test time:
-``translate(x, dropout=True)`` (the default) does that, ``dropout=False`` turns it off; normalisation uses
-its running statistics either way.
+``translate(x, dropout=True)`` (the default) does that, ``dropout=False`` turns it off. The paper also runs
+BatchNorm at test time as in training, on the test batch's own statistics, with test batches of one image:
+``test_normalization: image`` (each image normalised by its own statistics, the running ones untouched);
+``running`` (the default, what the shipped ``pix2pix-facades`` uses) normalises with the running statistics.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, ClassVar, Literal
 
 import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
@@ -28,6 +32,27 @@ from ganzoo.models.hparams import save_rebuildable_hyperparameters
 from ganzoo.models.translating import TranslatingModule, paired_grid_inputs, translation_grid
 
 
+NORMALIZATIONS = ("running", "image")
+BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
+
+
+@contextmanager
+def own_statistics(network: nn.Module) -> Iterator[None]:
+    """BatchNorm layers normalise each batch with its own statistics (as in training) and leave their running
+    statistics and counters as they are."""
+    saved = [(m, m.training, m.running_mean, m.running_var, m.num_batches_tracked)
+             for m in network.modules() if isinstance(m, BATCH_NORMS)]  # fmt: skip
+    try:
+        for module, *_ in saved:
+            module.train(True)
+            module.running_mean = module.running_var = module.num_batches_tracked = None
+        yield
+    finally:
+        for module, training, mean, var, count in saved:
+            module.running_mean, module.running_var, module.num_batches_tracked = mean, var, count
+            module.train(training)
+
+
 class Pix2Pix(AdversarialModule, TranslatingModule):
     """Paired image-to-image translation: U-Net G, PatchGAN D on (source, image) pairs, cGAN + λ·L1.
 
@@ -39,6 +64,8 @@ class Pix2Pix(AdversarialModule, TranslatingModule):
         g_optimizer, d_optimizer, g_lr_scheduler, d_lr_scheduler: as for every GAN (schedulers step once per
             generator step; the paper: ``ganzoo.schedules.LinearDecay``).
         test_dropout: ``translate``'s default (the paper keeps dropout on at test time).
+        test_normalization: ``translate``'s default: ``running`` (BatchNorm's running statistics) or ``image`` (each
+            image's own statistics: the paper's test-time BatchNorm on batches of one).
         steps_per_call: generator steps per Lightning step, bit-identical to one at a time.
     """
 
@@ -55,6 +82,7 @@ class Pix2Pix(AdversarialModule, TranslatingModule):
         g_lr_scheduler: LRSchedulerCallable | None = None,
         d_lr_scheduler: LRSchedulerCallable | None = None,
         test_dropout: bool = True,
+        test_normalization: Literal["running", "image"] = "running",
         gradient_clip_val: float | None = None,
         steps_per_call: int = 1,
     ):
@@ -67,21 +95,33 @@ class Pix2Pix(AdversarialModule, TranslatingModule):
         if lambda_l1 < 0 or gan_weight < 0 or lambda_l1 == gan_weight == 0:
             raise ValueError(f"lambda_l1 and gan_weight must be ≥ 0 and not both 0, got {lambda_l1} and {gan_weight}")
         self.generator, self.discriminator = generator, discriminator
+        if test_normalization not in NORMALIZATIONS:
+            raise ValueError(f"test_normalization must be one of {NORMALIZATIONS}, got {test_normalization!r}")
         self.lambda_l1, self.gan_weight, self.test_dropout = lambda_l1, gan_weight, test_dropout
+        self.test_normalization = test_normalization
         save_rebuildable_hyperparameters(self)
 
     # ----------------------------------------------------------------- translating
-    def translate(self, x: Tensor, dropout: bool | None = None, averaged: bool = True) -> Tensor:
+    def translate(self, x: Tensor, dropout: bool | None = None, averaged: bool = True,
+                  normalization: str | None = None) -> Tensor:  # fmt: skip
         """G(x) for source images in [-1, 1], without gradients; ``dropout`` on (the paper, default) or off.
 
-        Normalisation layers use their running statistics; the averaged generator when there is one."""
+        ``normalization``: ``running`` or ``image`` (default: the model's ``test_normalization``); the averaged
+        generator when there is one."""
         dropout = self.test_dropout if dropout is None else dropout
+        normalization = self.test_normalization if normalization is None else normalization
+        if normalization not in NORMALIZATIONS:
+            raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got {normalization!r}")
         generator = self.sampling_generator(averaged)
         with torch.no_grad(), eval_mode(generator):
             for module in generator.modules():
                 if isinstance(module, nn.Dropout):
                     module.train(dropout)
-            return generator(x.to(self.device))
+            x = x.to(self.device)
+            if normalization == "running":
+                return generator(x)
+            with own_statistics(generator):  # one image at a time, as the paper's test batches of one
+                return torch.cat([generator(image) for image in x.split(1)])
 
     def grid_inputs(self, n: int, generator: torch.Generator | None = None) -> tuple[dict[str, Tensor], int]:
         """The first ``n`` test pairs of a paired DataModule: a triptych per row."""
@@ -133,3 +173,10 @@ class Pix2Pix(AdversarialModule, TranslatingModule):
                     f"The discriminator does not take a (source, image) pair of {fmt_shape(data_shape)} images: its "
                     f"in_channels must be {2 * data_shape[0]}. ({str(err).splitlines()[0]})"
                 ) from None
+
+
+def set_test_normalization(model: Any, normalization: str) -> None:
+    """The commands' ``--normalization``: a pix2pix model's test-time BatchNorm (one clear line for other models)."""
+    if not isinstance(model, Pix2Pix):
+        raise ValueError(f"--normalization is pix2pix's test-time BatchNorm option; {type(model).__name__} has none")
+    model.test_normalization = normalization
