@@ -114,8 +114,9 @@ class GenerativeModule(LightningModule):
     # ----------------------------------------------------------------- checkpoints
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """A shipped, generator-only file (``ganzoo.zoo.strip_for_shipping``) keeps this model's freshly
-        initialised other networks; a checkpoint with an averaged generator gets one to load into; a resumed
-        fit restores the random states the checkpoint was written with (``ganzoo.rng``)."""
+        initialised other networks; a checkpoint with an averaged generator gets one to load into, and a fit that
+        averages what the checkpoint did not starts that average at the resume; a resumed fit restores the random
+        states the checkpoint was written with (``ganzoo.rng``)."""
         if (checkpoint.get("ganzoo") or {}).get("generator_only"):
             for name, module in self.named_children():
                 if name not in self.generator_side and not name.startswith("averaged_"):
@@ -131,8 +132,8 @@ class GenerativeModule(LightningModule):
             saved = any(k.startswith(f"{attribute}.") for k in state)
             if saved and getattr(self, attribute, None) is None:
                 setattr(self, attribute, averaged_copy(getattr(self, name)))
-            elif not saved and getattr(self, attribute, None) is not None and any(k.startswith("averaged_") for k in state):
-                # a checkpoint from before this network was averaged: its average starts afresh (n_averaged 0)
+            elif not saved and getattr(self, attribute, None) is not None:
+                # a run that did not average this network (or predates it): its average starts afresh here
                 for key, value in averaged_copy(getattr(self, name)).state_dict().items():
                     state.setdefault(f"{attribute}.{key}", value)
 
