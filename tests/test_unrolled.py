@@ -42,7 +42,8 @@ def generator_gradient(model: UnrolledGAN, real: torch.Tensor, fake: torch.Tenso
 
 def test_one_unrolled_sgd_step_matches_the_hand_unrolled_gradient_second_order_term_included():
     """With D(x) = w·x + b and L_D = E softplus(−D(x)) + E softplus(D(x̃)), one SGD step is, in closed form,
-    w₁ = w − η (−E[σ(−D(x)) x] + E[σ(D(x̃)) x̃]), b₁ = b − η (−E σ(−D(x)) + E σ(D(x̃))): a function of the fakes x̃.
+    w₁ = w − η (−E[σ(−D(x)) x] + E[σ(D(x̃)) x̃]), b₁ = b − η (−E σ(−D(x)) + E σ(D(x̃))):
+    a function of the fakes x̃.
     G's loss E softplus(−D₁(x̃)) differentiates through w₁(x̃), b₁(x̃) (the second-order term); a first-order
     look-ahead (w₁, b₁ held fixed) gives another gradient."""
     model = unrolled_gan()

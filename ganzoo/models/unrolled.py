@@ -7,8 +7,9 @@ gradient flows through all K updates (``create_graph=True``; the network is eval
 discriminator optimizer's own rule: ``torch.optim.Adam``'s (√v̂ + ε, each parameter group's own
 settings), from its current moments, when D uses Adam; plain gradient descent with D's learning rates
 otherwise. The real discriminator keeps its single ordinary update per step: unrolling never writes to
-its weights, nor to its buffers (BatchNorm statistics, spectral-norm vectors), which it runs on copies of. The unrolled updates descend the loss D trains on, its regularisers' penalties
-included (``regularizers``: e.g. a gradient penalty).
+its weights, nor to its buffers (BatchNorm statistics, spectral-norm vectors), which it runs on copies of.
+The unrolled updates descend the loss D trains on, its regularisers' penalties included (``regularizers``:
+e.g. a gradient penalty).
 """
 
 from __future__ import annotations
