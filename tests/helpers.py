@@ -60,7 +60,7 @@ class SaveRankState(pl.Callback):
         state = {
             "params": {k: v.detach().cpu() for k, v in pl_module.named_parameters()},
             "noise": torch.randn(4),
-            "wrapped": sorted(pl_module.ddp_networks),
+            "wrapped": sorted(getattr(pl_module, "ddp_networks", {})),  # the VAE has none: one wrapper around it
         }
         torch.save(state, f"{self.folder}/rank{trainer.global_rank}.pt")
 

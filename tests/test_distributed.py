@@ -77,6 +77,28 @@ def test_ddp_two_cpu_ranks_keep_identical_parameters(tmp_path, variant):
     assert not torch.equal(rank0["noise"], rank1["noise"])  # each rank draws its own noise
 
 
+@pytest.mark.slow
+def test_ddp_on_two_cpu_ranks_keeps_the_vaes_parameters_identical(tmp_path):
+    """The VAE under ganzoo's DDP strategy (what ``--trainer.strategy ddp`` gives): one wrapper around the module
+    (automatic optimization), each rank its own shard and its own ε draws, the ranks' weights (and EMA) equal."""
+    from test_vae import small_vae
+
+    from ganzoo.callbacks import GeneratorAveraging
+
+    model = small_vae()
+    initial = parameters_of(model)
+    t = trainer(tmp_path, max_steps=8, devices=2, strategy=GANDDPStrategy(start_method="spawn"),
+                callbacks=[GeneratorAveraging(decay=0.9), SaveRankState(str(tmp_path))])  # fmt: skip
+    t.fit(model, digits_data(batch_size=32))
+    rank0 = torch.load(tmp_path / "rank0.pt", weights_only=True)
+    rank1 = torch.load(tmp_path / "rank1.pt", weights_only=True)
+    assert rank0["params"].keys() == rank1["params"].keys() and any("averaged" in k for k in rank0["params"])
+    for name in rank0["params"]:
+        assert torch.equal(rank0["params"][name], rank1["params"][name]), name
+    assert not torch.equal(rank0["params"]["generator.net.0.weight"], initial["generator.net.0.weight"])  # trained
+    assert not torch.equal(rank0["noise"], rank1["noise"])  # each rank draws its own ε
+
+
 def test_plain_lightning_ddp_is_refused_with_the_fix(tmp_path):
     t = trainer(tmp_path, max_steps=1, devices=1, strategy=DDPStrategy(start_method="popen"))
     with pytest.raises(ValueError, match="GANDDPStrategy"):
