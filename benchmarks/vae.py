@@ -2,14 +2,15 @@
 
     python benchmarks/vae.py nll --model CKPT [--k 5000] [--limit N] [--data-dir DIR]
     python benchmarks/vae.py compare --model vae=CKPT --model dcgan=dcgan-mnist [--num 10000] [--data-dir DIR]
+        [--dataset mnist|fashion-mnist]
     python benchmarks/vae.py digits [--steps 1 500 1000 1500 3000]
     python benchmarks/vae.py toy4
 
 ``nll``: on the 10,000 MNIST test digits, binarised once with seed 0 (the same test set for every model), the
 negative ELBO (one draw per digit) and −log p(x) by importance sampling with k samples (Burda et al. 2016), in nats,
 with the time each took. ``compare``: each model's ``num`` samples (seed 0) against as many real training digits
-through ``ganzoo evaluate``'s metrics with the shipped MNIST classifier's features (FID, precision, recall, 1-NN),
-and the sharpness of the samples (``ganzoo.metrics.sharpness``: the variance of their Laplacian) beside the real
+through ``ganzoo evaluate``'s metrics with the shipped classifier's features for the ``--dataset`` (FID, precision,
+recall, 1-NN), and the sharpness of the samples (``ganzoo.metrics.sharpness``: the variance of their Laplacian) beside the real
 digits'. ``digits``: configs/vae/digits.yaml (seed 0) trained for each step count, −ELBO on its 297 held-out digits,
 beside a model that ignores z (each pixel's training mean: what a collapsed posterior reaches). ``toy4``:
 configs/vae/toy4.yaml with and without its KL warm-up, and the non-saturating GAN with ring8's networks on the same
@@ -24,14 +25,18 @@ import time
 import torch
 
 from ganzoo import load
-from ganzoo.data import MNISTDataModule
+from ganzoo.data import FashionMNISTDataModule, MNISTDataModule
 from ganzoo.data.base import default_data_dir, to_unit_range
 from ganzoo.metrics.evaluate import evaluate
 from ganzoo.metrics.sharpness import sharpness
 
 
-def mnist_images(data_dir: str | None, train: bool, limit: int | None = None) -> torch.Tensor:
-    data = MNISTDataModule(data_dir=data_dir, download=False, train=train)
+DATASETS = {"mnist": MNISTDataModule, "fashion-mnist": FashionMNISTDataModule}  # compare's --dataset
+FEATURES = {"mnist": "mnist-cnn", "fashion-mnist": "fashion-mnist-cnn"}  # the shipped classifier for each
+
+
+def mnist_images(data_dir: str | None, train: bool, limit: int | None = None, dataset: str = "mnist") -> torch.Tensor:
+    data = DATASETS[dataset](data_dir=data_dir, download=False, train=train)
     data.setup()
     images = data.train_set.tensors[0]
     return to_unit_range(images[:limit] if limit else images)
@@ -53,17 +58,18 @@ def nll(args: argparse.Namespace) -> None:
 
 
 def compare(args: argparse.Namespace) -> None:
-    real = mnist_images(args.data_dir, train=True, limit=args.num)
+    real = mnist_images(args.data_dir, train=True, limit=args.num, dataset=args.dataset)
     print(f"| model | FID | precision | recall | 1-NN accuracy | sharpness (Laplacian variance) | sharpness / real |")
     print("|---|---|---|---|---|---|---|")
     real_sharpness = sharpness(real)
-    print(f"| real training digits | – | – | – | – | {real_sharpness:.4f} | 1.00 |")
+    print(f"| real training images | – | – | – | – | {real_sharpness:.4f} | 1.00 |")
     grids = [real[:64]]
     for spec in args.model:
         name, _, path = spec.partition("=")
         model = load(path or name).eval()
         grids.append(model.sample(64, seed=0).cpu())
-        scores = evaluate(model, "fid,pr,1nn", data="mnist", data_dir=args.data_dir, num_samples=args.num, seed=0)
+        scores = evaluate(model, "fid,pr,1nn", data=args.dataset, data_dir=args.data_dir, num_samples=args.num, seed=0,
+                          features=FEATURES[args.dataset])  # fmt: skip
         value = sharpness(model.sample(args.num, seed=0))
         print(f"| {name} | {scores['fid']:.2f} | {scores['precision']:.3f} | {scores['recall']:.3f} | "
               f"{scores['one_nn']:.3f} | {value:.4f} | {value / real_sharpness:.2f} |")  # fmt: skip
@@ -73,7 +79,7 @@ def compare(args: argparse.Namespace) -> None:
         panels = [make_grid(grid.add(1).div(2).clamp(0, 1), nrow=8, padding=2, pad_value=1.0) for grid in grids]
         gap = torch.ones(3, panels[0].shape[1], 12)
         save_image(torch.cat([p for panel in panels for p in (panel, gap)][:-1], dim=2), args.figure)
-        print(f"wrote {args.figure}: real digits, then each model's first 64 samples (seed 0), left to right")
+        print(f"wrote {args.figure}: real images, then each model's first 64 samples (seed 0), left to right")
 
 
 def fit(config: str, *overrides: str):  # noqa: ANN201
@@ -130,12 +136,13 @@ def main() -> None:
     compare_parser = commands.add_parser("compare", help="FID, precision, recall, 1-NN and sharpness side by side")
     compare_parser.add_argument("--model", action="append", required=True, help="NAME=SPEC (repeat)")
     compare_parser.add_argument("--num", type=int, default=10000)
+    compare_parser.add_argument("--dataset", choices=sorted(DATASETS), default="mnist")
     compare_parser.add_argument("--figure", default=None, help="also write real digits and each model's samples here")
     digits_parser = commands.add_parser("digits", help="−ELBO on held-out digits by training steps")
     digits_parser.add_argument("--steps", type=int, nargs="+", default=[1, 500, 1000, 1500, 3000])
     commands.add_parser("toy4", help="modes and high-quality samples: VAE (with, without warm-up) and GAN")
     for sub in (nll_parser, compare_parser):
-        sub.add_argument("--data-dir", default=str(default_data_dir()), help="the folder holding MNIST/")
+        sub.add_argument("--data-dir", default=str(default_data_dir()), help="the folder holding MNIST/ (FashionMNIST/)")
     args = parser.parse_args()
     {"nll": nll, "compare": compare, "digits": digits, "toy4": toy4}[args.command](args)
 

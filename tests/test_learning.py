@@ -20,21 +20,26 @@ QUIET = ["--trainer.enable_progress_bar", "false", "--trainer.enable_model_summa
 # samples within 3σ of some mode (and can touch most modes), so high-quality floors sit well above 0.6%.
 # Measured (2 CPU cores; seed 0 of `python benchmarks/toy2d.py`, benchmarks/results/toy2d.md, except
 # GAN, cut from 20,000 to 3,000 steps here, and PacGAN2, cut from 10,000 to 2,500, their lr decay with
-# them): GAN 8/83.4%, PacGAN2 8/72.8%, LSGAN 8/92.7%, minibatch 8/79.5%, Unrolled 3/10.2%, WGAN-GP 7/6.5%,
-# DRAGAN 7/9.4%, SNGAN 8/34.6%, BEGAN 1/74.6%.
+# them): GAN 8/83.4%, PacGAN2 8/72.8%, LSGAN 8/92.7%, minibatch 8/79.5%, SNGAN 8/34.6%.
 RING8_FLOORS = {
     "gan": (3000, 7, 0.75),
     "pacgan": (2500, 7, 0.60),
     "lsgan": (None, 7, 0.80),
     "minibatch": (None, 7, 0.60),
-    "unrolled_gan": (None, 2, 0.05),  # seeds swing: 3, 1 and 7 modes for seeds 0–2
-    "wgan_gp": (None, 5, 0.03),
-    # DRAGAN swings between seeds (modes 3.0 ± 3.5 over seeds 0-2) and with the environment: seed 0 measured 7/9.4%
-    # when the floor was set, 3/38.1% in a fresh environment on 2026-12-01, pre- and post-core-v2 code alike
-    # (bit-identical weights); a broken run is a diffuse cloud (0 modes, ~0.6%)
-    "dragan": (None, 2, 0.05),
     "sngan": (None, 7, 0.20),
-    "began": (None, 1, 0.50),  # BEGAN collapses to one mode, but a sharp one
+}
+# Variants that do not yet learn ring8 as the plain GAN does at these budgets (its 8 modes, 83% high quality at
+# 3,000 steps): their tests are smoke tests. Each floor only tells a run that trained (samples gathered at modes)
+# from a broken one (a diffuse cloud: ~0.6% high quality), so these do not show that the variant works.
+# Measured, seed 0: Unrolled GAN at 1,008 steps 7/5.3% (at its config's 2,000: 3/10.2%; seeds 0–2 there 3, 1, 7
+# modes: it hops between modes, where its paper covers all 8); WGAN-GP 7/6.5% (1,008 steps: 6/0.4%, chance);
+# DRAGAN 3/38.1% (a swing between seeds, modes 3.0 ± 3.5 over seeds 0–2, and environments; 1,008 steps: 0/0%);
+# BEGAN 1/74.6%: one mode, a sharp one.
+RING8_SMOKE_FLOORS = {
+    "unrolled_gan": (1008, 5, 0.03),
+    "wgan_gp": (None, 5, 0.03),
+    "dragan": (None, 2, 0.05),
+    "began": (None, 1, 0.50),
 }
 
 
@@ -50,23 +55,33 @@ def ring8_run(variant: str, tmp_path, steps: int | None = None) -> GanzooCLI:
     return GanzooCLI(args=args)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("variant", sorted(RING8_FLOORS))
-def test_variant_learns_ring8(variant, tmp_path):
-    steps, min_modes, min_high_quality = RING8_FLOORS[variant]
+def assert_ring8_floors(variant: str, floors: dict, tmp_path) -> None:
+    steps, min_modes, min_high_quality = floors[variant]
     cli = ring8_run(variant, tmp_path, steps)
     (coverage,) = [c for c in cli.trainer.callbacks if isinstance(c, ModeCoverage)]
     assert cli.trainer.global_step == (steps or cli.trainer.max_steps) and coverage.num_samples == 2500
-    assert coverage.result["modes"] >= min_modes
-    assert coverage.result["high_quality"] >= min_high_quality
+    assert coverage.result["modes"] >= min_modes, coverage.result
+    assert coverage.result["high_quality"] >= min_high_quality, coverage.result
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", sorted(RING8_FLOORS))
+def test_variant_learns_ring8(variant, tmp_path):
+    assert_ring8_floors(variant, RING8_FLOORS, tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", sorted(RING8_SMOKE_FLOORS))
+def test_variant_trains_on_ring8_smoke_test(variant, tmp_path):
+    assert_ring8_floors(variant, RING8_SMOKE_FLOORS, tmp_path)
 
 
 @pytest.mark.slow
 def test_wgan_moves_its_samples_out_to_the_ring(tmp_path):
-    """WGAN (clipping, RMSProp 5e-5) is slow: at its 2,000 steps it captures modes only at chance level
-    (4 of 8, 0.5% high quality, 4.5% of samples within 10σ), so the floor is on what it does learn by
-    then, the scale of the data: the untrained generator's samples sit at the origin, a ring radius
-    (100σ) from every mode; trained, their median distance to the nearest mode is 41.6σ (measured).
+    """WGAN (clipping, RMSProp 5e-5) is slow: at its config's 2,000 steps it captures modes only at chance level
+    (4 of 8, 0.5% high quality, 4.5% of samples within 10σ), so the floor is on what it does learn, the scale of
+    the data: the untrained generator's samples sit at the origin, a ring radius (100σ) from every mode; trained
+    for 1,008 steps, their median distance to the nearest mode is 42.8σ (measured; 41.6σ at 2,000 steps).
     """
     def median_distance(cli: GanzooCLI) -> float:
         mixture = cli.datamodule.mixture
@@ -74,7 +89,7 @@ def test_wgan_moves_its_samples_out_to_the_ring(tmp_path):
         return float(distance.median() / mixture.std)
 
     assert median_distance(ring8_run("wgan", tmp_path / "untrained", steps=1)) > 90
-    assert median_distance(ring8_run("wgan", tmp_path / "trained")) < 55
+    assert median_distance(ring8_run("wgan", tmp_path / "trained", steps=1008)) < 55
 
 
 @pytest.mark.slow

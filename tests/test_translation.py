@@ -200,6 +200,9 @@ def test_evaluate_and_translate_commands_on_a_trained_model(tmp_path, capsys):
     assert {"l1_dropout_on", "psnr_dropout_off", "ssim_dropout_on"} <= set(scores) and "ssim_dropout_off" in capsys.readouterr().out
     # labels → photo with --fcn on (auto: on a folder named facades): the FCN-score too, real photos its ceiling
     assert {"fcn_per_pixel_accuracy_dropout_on", "fcn_mean_iou_dropout_off", "real_fcn_per_pixel_accuracy"} <= set(scores)
+    for name in ("fcn_per_pixel_accuracy", "fcn_mean_iou"):  # and the share of that ceiling the model reaches
+        ratio = scores[f"{name}_dropout_on"] / scores[f"real_{name}"]
+        assert scores[f"{name}_of_real_dropout_on"] == pytest.approx(ratio) and f"{name}_of_real_dropout_off" in scores
     written = main(["translate", "--model", ckpt, "--input", str(folder / "test"), "--out", str(tmp_path / "out"), "--pairs"])
     assert len(written) == 8 and Image.open(written[0]).size == (3 * 16, 16)  # source | output | target
     single = main(["translate", "--model", ckpt, "--input", str(folder / "test" / "0.png"), "--out", str(tmp_path / "one"),
