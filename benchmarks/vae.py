@@ -35,7 +35,7 @@ DATASETS = {"mnist": MNISTDataModule, "fashion-mnist": FashionMNISTDataModule}  
 FEATURES = {"mnist": "mnist-cnn", "fashion-mnist": "fashion-mnist-cnn"}  # the shipped classifier for each
 
 
-def mnist_images(data_dir: str | None, train: bool, limit: int | None = None, dataset: str = "mnist") -> torch.Tensor:
+def dataset_images(data_dir: str | None, train: bool, limit: int | None = None, dataset: str = "mnist") -> torch.Tensor:
     data = DATASETS[dataset](data_dir=data_dir, download=False, train=train)
     data.setup()
     images = data.train_set.tensors[0]
@@ -44,7 +44,7 @@ def mnist_images(data_dir: str | None, train: bool, limit: int | None = None, da
 
 def nll(args: argparse.Namespace) -> None:
     model = load(args.model).eval()
-    images = mnist_images(args.data_dir, train=False, limit=args.limit)
+    images = dataset_images(args.data_dir, train=False, limit=args.limit)
     torch.manual_seed(0)
     start = time.perf_counter()
     negative_elbo = model.negative_elbo(images).mean().item()
@@ -58,7 +58,7 @@ def nll(args: argparse.Namespace) -> None:
 
 
 def compare(args: argparse.Namespace) -> None:
-    real = mnist_images(args.data_dir, train=True, limit=args.num, dataset=args.dataset)
+    real = dataset_images(args.data_dir, train=True, limit=args.num, dataset=args.dataset)
     print(f"| model | FID | precision | recall | 1-NN accuracy | sharpness (Laplacian variance) | sharpness / real |")
     print("|---|---|---|---|---|---|---|")
     real_sharpness = sharpness(real)

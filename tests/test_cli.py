@@ -64,19 +64,19 @@ def data_overrides(config: str, tmp_path: Path) -> list[str]:
     return []
 
 
-# the full-size networks at 128 and 256 px: (batch size, generator steps) as small as their layers allow (StarGAN at
-# 128 px: one step of 5 critic updates with a gradient penalty takes 10 s here, so one critic update)
-SMALL_RUNS = {"configs/stargan/celeba.yaml": (2, 1), "configs/pix2pix/facades_256.yaml": (1, 3)}
-SMALL_RUN_ARGS = {"configs/stargan/celeba.yaml": ["--model.init_args.n_critic", "1"]}
+# the full-size networks at 128 and 256 px: (batch size, generator steps, more arguments) as small as their layers
+# allow (StarGAN at 128 px: one step of 5 critic updates with a gradient penalty takes 10 s here, so one critic update)
+SMALL_RUNS = {"configs/stargan/celeba.yaml": (2, 1, ["--model.init_args.n_critic", "1"]),
+              "configs/pix2pix/facades_256.yaml": (1, 3, [])}  # fmt: skip
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("config", CONFIGS)
 def test_every_config_builds_and_runs_a_few_steps(config, tmp_path):
-    batch_size, steps = SMALL_RUNS.get(config, (8, 3))
+    batch_size, steps, more = SMALL_RUNS.get(config, (8, 3, []))
     args = ["fit", "--config", str(ROOT / config), *data_overrides(config, tmp_path), *QUIET]
     args += ["--trainer.max_steps", str(steps), "--trainer.default_root_dir", str(tmp_path)]
-    args += ["--data.init_args.batch_size", str(batch_size), "--trainer.logger", "false", *SMALL_RUN_ARGS.get(config, [])]
+    args += ["--data.init_args.batch_size", str(batch_size), "--trainer.logger", "false", *more]
     cli = GanzooCLI(args=args)
     assert cli.trainer.global_step == steps
     checkpoints = list(tmp_path.rglob("*.ckpt"))

@@ -150,17 +150,17 @@ def evaluate_facades(model: TranslatingModule, labels: Tensor, photos: Tensor, s
     segmenter = segmenter or load_segmenter()
     truth = labels if full_labels is None else full_labels
     sources, real = to_unit_range(labels), to_unit_range(photos)
+    ceiling = fcn_scores(segmenter, real, truth)
     result = {}
     for dropout in (True, False):
         made = translate_all(model, sources, dropout, seed=seed)
+        switch = "on" if dropout else "off"
         for name, value in fcn_scores(segmenter, made, truth).items():
-            result[f"{name}_dropout_{'on' if dropout else 'off'}"] = value
-    for kind, images in (("real", real), ("mean_photo", real.mean(0, keepdim=True).expand_as(real))):
-        for name, value in fcn_scores(segmenter, images, truth).items():
-            result[f"{kind}_{name}"] = value
-    for name in ("fcn_per_pixel_accuracy", "fcn_per_class_accuracy", "fcn_mean_iou"):  # the share of the ceiling
-        for dropout in ("on", "off"):
-            result[f"{name}_of_real_dropout_{dropout}"] = result[f"{name}_dropout_{dropout}"] / result[f"real_{name}"]
+            result[f"{name}_dropout_{switch}"] = value
+            result[f"{name}_of_real_dropout_{switch}"] = value / ceiling[name]  # the share of the ceiling
+    result.update({f"real_{name}": value for name, value in ceiling.items()})
+    blind = fcn_scores(segmenter, real.mean(0, keepdim=True).expand_as(real), truth)
+    result.update({f"mean_photo_{name}": value for name, value in blind.items()})
     if model.two_way:  # CycleGAN
         made_labels = translate_all(model, real, None, seed=seed, inverse=True)
         palette = segmenter.palette.cpu()
