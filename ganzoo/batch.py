@@ -50,7 +50,13 @@ class Batch:
 
     def detached(self) -> Batch:
         """The same batch cut from the autograd graph (what a discriminator update judges)."""
-        return replace(self, **{name: value.detach() for name, value in self.tensors().items() if value is not None})
+        images, labels, codes, targets = self.images, self.labels, self.codes, self.targets
+        return type(self)(
+            images.detach(),
+            None if labels is None else labels.detach(),
+            None if codes is None else codes.detach(),
+            None if targets is None else targets.detach(),
+        )
 
     def with_images(self, images: Tensor) -> Batch:
         return replace(self, images=images)

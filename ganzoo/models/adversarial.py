@@ -68,6 +68,7 @@ class AdversarialModule(NetworkGroups):
         self.step_log = StepLog()
         self.step_callbacks: list[GeneratorStepCallback] = []  # the trainer's, listed once per fit
         self.discriminator_trained = True  # False when loaded from a generator-only (shipped) file
+        self.fit_nan_check_interval: int | None = None  # nan_check_interval, fixed at fit start
 
     @property
     def real_batches_per_step(self) -> int:
@@ -109,8 +110,10 @@ class AdversarialModule(NetworkGroups):
     def training_step(self, batch: Any, batch_idx: int) -> None:
         """``steps_per_call`` generator steps (fewer at an epoch's end or at ``max_steps``)."""
         group = batch if isinstance(batch, StepGroup) else StepGroup(Batch.from_loader(batch), 1)
-        for part in group.parts():
-            if self._trainer is not None and 0 <= self.trainer.max_steps <= self.global_step:
+        max_steps = self.trainer.max_steps if self._trainer is not None else -1
+        first_step = self.global_step  # each generator step advances it by one
+        for steps_done, part in enumerate(group.parts()):
+            if 0 <= max_steps <= first_step + steps_done:
                 break  # ganzoo's loaders end a group at max_steps; another loader's surplus steps go unused
             real = group.augment(part) if group.augment is not None else part
             self.check_batch(real)
@@ -138,8 +141,7 @@ class AdversarialModule(NetworkGroups):
     def end_generator_step(self) -> None:
         """The NaN guard (every step on the CPU, every log interval on accelerators), then the callbacks that
         follow each generator step."""
-        interval = self.trainer.log_every_n_steps if self._trainer is not None else 1
-        if self.device.type == "cpu" or self.global_step % max(interval, 1) == 0:
+        if self.nan_check_interval == 1 or self.global_step % self.nan_check_interval == 0:
             self.check_losses_finite()
         for callback in self.step_callbacks:
             callback.on_generator_step_end(self.trainer, self)
@@ -214,9 +216,23 @@ class AdversarialModule(NetworkGroups):
                     f"{self.steps_per_call}: a checkpoint is written where a Lightning step ends"
                 )
 
+    @property
+    def nan_check_interval(self) -> int:
+        """Generator steps between NaN checks: 1 on the CPU, ``log_every_n_steps`` on accelerators (listed per fit)."""
+        if self.fit_nan_check_interval is not None:
+            return self.fit_nan_check_interval
+        interval = self.trainer.log_every_n_steps if self._trainer is not None else 1
+        return 1 if self.device.type == "cpu" else max(interval, 1)
+
     def on_fit_start(self) -> None:
         super().on_fit_start()
+        self.fit_nan_check_interval = None
+        self.fit_nan_check_interval = self.nan_check_interval
         self.step_callbacks = [c for c in self.trainer.callbacks if isinstance(c, GeneratorStepCallback)]
+
+    def on_fit_end(self) -> None:
+        super().on_fit_end()
+        self.fit_nan_check_interval = None
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         self.check_losses_finite()

@@ -69,7 +69,7 @@ class NetworkGroups(GenerativeModule):
 
     def network(self, name: str) -> nn.Module:
         """The network ``name``, through its DDP wrapper while its group is being trained."""
-        if name in self.trainable.networks and torch.is_grad_enabled():
+        if self.ddp_networks and name in self.trainable.networks and torch.is_grad_enabled():
             return self.ddp_networks.get(name) or getattr(self, name)
         return getattr(self, name)
 
@@ -119,7 +119,8 @@ class NetworkGroups(GenerativeModule):
         """zero_grad → backward → step (gradients clipped in ``on_before_optimizer_step``); the
         loss is kept for the NaN check."""
         self.nan_guard.keep(group, loss)
-        optimizer.zero_grad(set_to_none=True)
+        optimizer.optimizer.zero_grad(set_to_none=True)  # the wrapped optimizer's own (the wrapper's is the same
+        # method, reaching every attribute through Lightning's ``__getattr__``)
         if self.direct_updates:
             loss.backward()
             self.on_before_optimizer_step(optimizer.optimizer)  # as Lightning passes it: the wrapped optimizer
