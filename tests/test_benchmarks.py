@@ -73,3 +73,22 @@ def test_plain_loop_reads_each_sample_once_an_epoch(throughput):
         epoch = throughput.torch.cat([loop.next_batch() for _ in range(2)])
         assert len(epoch) == 8 and len({tuple(row.tolist()) for row in epoch}) == 8
         assert all(any(throughput.torch.equal(row, sample) for sample in data) for row in epoch)
+
+
+
+def test_step_only_times_whole_generator_steps(monkeypatch) -> None:
+    """``step_only.py``'s ganzoo side is a whole generator step (D and G both updated) and its ratio is a number."""
+    import torch
+
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import step_only
+    from plain_loop import training_data
+
+    from ganzoo.batch import Batch
+
+    model = step_only.ganzoo_outside_lightning("ring8")
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    model.generator_step([Batch(training_data("ring8", 64))])
+    changed = {k.split(".")[0] for k, v in model.state_dict().items() if not torch.equal(v, before[k])}
+    assert changed == {"generator", "discriminator"}
+    assert 0 < step_only.ratio("ring8", 16, chunks=1) < math.inf
