@@ -49,7 +49,7 @@ MAX_STEPS_HELP = (
     "Stop after this many generator steps (ganzoo counts only generator updates in global_step: with "
     "n_critic=5, max_steps=1000 means 1000 generator and 5000 discriminator updates). -1: no limit."
 )
-SUBCOMMANDS = "{fit,validate,test,predict,evaluate,sample,translate}"
+SUBCOMMANDS = "{fit,validate,test,predict,evaluate,sample,translate,study}"
 CHECKPOINT_NAME = "{step}"  # step=1000.ckpt: the generator step (a ModelCheckpoint given a filename keeps its own)
 
 
@@ -90,7 +90,8 @@ class GanzooCLI(LightningCLI):
                 "usage": f"ganzoo [-h] [-c CONFIG] [--print_config[=flags]] {SUBCOMMANDS} ...",
                 "description": "ganzoo: train and evaluate GANs. Besides the Lightning subcommands: "
                 "`ganzoo evaluate --help` (FID/KID/IS/PR/1-NN of a checkpoint; L1/PSNR/SSIM of a translation model), "
-                "`ganzoo sample --help` and `ganzoo translate --help` (pix2pix on image files).",
+                "`ganzoo sample --help`, `ganzoo translate --help` (pix2pix on image files) and `ganzoo study --help` "
+                "(Lucic et al.'s comparison of losses by random search).",
             },
             args=args,
             run=run,
