@@ -127,7 +127,10 @@ def run_study(spec: StudySpec, out: Path, storage: str | None = None, max_trials
         out.mkdir(parents=True, exist_ok=True)  # the default storage is a file there
     studies = open_studies(spec, open_storage(storage_url(spec, out, storage)), worker_seed)
     out.mkdir(parents=True, exist_ok=True)
-    check_configs(spec, out)
+    loggers = [logging.getLogger(name) for name in ("lightning.pytorch", "lightning.fabric")]
+    levels = [log.level for log in loggers]
+    for log in loggers:  # one line per trial, not each fit's report
+        log.setLevel(logging.WARNING)
     ran = 0
 
     this_worker: list[int] = []  # the number of the trial this worker ran last
@@ -154,9 +157,8 @@ def run_study(spec: StudySpec, out: Path, storage: str | None = None, max_trials
 
         return run
 
-    lightning_log = logging.getLogger("lightning.pytorch")
-    level, lightning_log.level = lightning_log.level, logging.WARNING  # one line per trial, not each fit's report
     try:
+        check_configs(spec, out)
         while max_trials is None or ran < max_trials:
             pending = [m for m, s in studies.items() if counted_trials(s) < spec.trials]
             if not pending:
@@ -172,7 +174,8 @@ def run_study(spec: StudySpec, out: Path, storage: str | None = None, max_trials
                 ran += 1
                 say(trial_line(spec, model, last, studies))
     finally:
-        lightning_log.setLevel(level)
+        for log, level in zip(loggers, levels):
+            log.setLevel(level)
     return studies
 
 

@@ -75,6 +75,7 @@ class ModelSpec:
     config: Path
     fixed: dict[str, Any]
     space: list[Parameter] = field(default_factory=list)
+    config_name: str = ""  # as the study config writes it (the fingerprint: the same from any checkout)
 
     def trial_config(self, values: dict[str, Any], budget: dict[str, Any], seed: int) -> dict[str, Any]:
         """The base config with the fixed overrides, the budget, the trial's values and its seed."""
@@ -106,7 +107,7 @@ class StudySpec:
         """What must match for a stored study to be continued: the model's config, overrides, space and budget."""
         spec = self.models[model]
         return {
-            "config": str(spec.config),
+            "config": spec.config_name,
             "set": spec.fixed,
             "space": {p.name: p.describe() for p in spec.space},
             "fit": self.fit,
@@ -219,7 +220,7 @@ def parse_study(path: str | Path, root: Path | None = None) -> StudySpec:
         if not space:
             raise StudyConfigError(f"models.{name}: the search space is empty (add parameters under space)")
         config = (root or Path.cwd()) / entry["config"]
-        spec = ModelSpec(name, config, dict(entry.get("set") or {}), space)
+        spec = ModelSpec(name, config, dict(entry.get("set") or {}), space, str(entry["config"]))
         spec.trial_config({p.name: p.low if p.choices is None else p.choices[0] for p in space}, study.get("fit") or {}, 0)
         specs[name] = spec
     return StudySpec(
