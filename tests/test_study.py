@@ -179,3 +179,17 @@ def test_an_unknown_loss_and_an_unreachable_storage_are_one_line(tmp_path: Path,
                        "--storage", "postgresql://nobody@127.0.0.1:9/none"])  # fmt: skip
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.startswith("ganzoo study: error: cannot open the study storage postgresql://")
+
+
+@pytest.mark.slow
+def test_each_trial_is_a_wandb_run_in_its_models_group(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("wandb")
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    logger = {"class_path": "lightning.pytorch.loggers.WandbLogger", "init_args": {"project": "ganzoo-study"}}
+    config, out = tiny_study(tmp_path, name="logged", trials=1, logger=logger), tmp_path / "out"
+    study_command(["--config", str(config), "--out", str(out)])
+    for model in ("gan", "lsgan"):
+        (run,) = (out / model / "trial_000" / "wandb").glob("offline-run-*")
+        records = next(run.glob("run-*.wandb")).read_bytes()
+        assert f"logged/{model}".encode() in records and b"trial_000" in records and b"g_loss" in records

@@ -13,6 +13,7 @@ A study config (``configs/study/*.yaml``) has two keys::
       fit: {trainer.max_steps: 2000}           # the per-trial budget: overrides for every trial
       pruner: {class_path: optuna.pruners.MedianPruner, init_args: {n_startup_trials: 3}}   # optional
       monitor: {key: val/fid, every_n_steps: 500}                                             # what it watches
+      logger: {class_path: lightning.pytorch.loggers.WandbLogger, init_args: {project: ganzoo-study}}  # optional
     models:
       non_saturating:
         config: configs/study/infogan_mnist.yaml
@@ -37,7 +38,7 @@ from typing import Any
 
 import yaml
 
-STUDY_KEYS = {"name", "trials", "sampler", "seed", "metric", "direction", "evaluate", "fit", "pruner", "monitor"}
+STUDY_KEYS = {"name", "trials", "sampler", "seed", "metric", "direction", "evaluate", "fit", "pruner", "monitor", "logger"}
 MODEL_KEYS = {"config", "set", "space"}
 PARAMETER_KEYS = {"path", "paths", "low", "high", "log", "step", "choices"}
 SAMPLERS = ("random", "tpe")
@@ -102,6 +103,7 @@ class StudySpec:
     models: dict[str, ModelSpec]
     pruner: dict[str, Any] | None = None
     monitor: dict[str, Any] | None = None
+    logger: dict[str, Any] | None = None  # a Lightning logger config for every trial (W&B: grouped by model)
 
     def fingerprint(self, model: str) -> dict[str, Any]:
         """What must match for a stored study to be continued: the model's config, overrides, space and budget."""
@@ -180,6 +182,14 @@ def parse_parameter(name: str, entry: Any, model: str) -> Parameter:
     return Parameter(name, paths, low, high, bool(entry.get("log", False)), entry.get("step"))
 
 
+def logger_config(logger: Any, path: Path | str) -> dict[str, Any] | None:
+    if logger is None:
+        return None
+    if not isinstance(logger, dict) or not isinstance(logger.get("class_path"), str):
+        raise StudyConfigError(f"{path}: study.logger must be a logger config (class_path and init_args)")
+    return logger
+
+
 def evaluate_keys() -> set[str]:
     """What ``study.evaluate`` may set: the keyword arguments of ``ganzoo.metrics.evaluate.evaluate``."""
     import inspect
@@ -227,4 +237,5 @@ def parse_study(path: str | Path, root: Path | None = None) -> StudySpec:
         name=study["name"], trials=trials, sampler=study.get("sampler", "random"), seed=int(study.get("seed", 0)),
         metric=study["metric"], direction=study.get("direction", "minimize"), evaluate=dict(study.get("evaluate") or {}),
         fit=dict(study.get("fit") or {}), models=specs, pruner=study.get("pruner"), monitor=study.get("monitor"),
+        logger=logger_config(study.get("logger"), path),
     )  # fmt: skip

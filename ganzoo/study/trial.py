@@ -3,6 +3,7 @@ scores of the trained model. The run folder keeps the config, the checkpoint and
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,9 +52,19 @@ def own_arguments() -> Iterator[None]:
         sys.argv = command_line
 
 
-def fit_arguments(config_path: Path, run_dir: Path) -> list[str]:
+def fit_arguments(config_path: Path, run_dir: Path, logs: bool) -> list[str]:
     return ["fit", "--config", str(config_path), "--trainer.default_root_dir", str(run_dir),
-            "--trainer.logger", "false", "--trainer.enable_progress_bar", "false"]  # fmt: skip
+            *([] if logs else ["--trainer.logger", "false"]), "--trainer.enable_progress_bar", "false"]  # fmt: skip
+
+
+def trial_logger(study: StudySpec, model: ModelSpec, number: int, run_dir: Path) -> dict[str, Any]:
+    """``study.logger`` for one trial; a W&B run is named for the trial, in a group per model, saved in its folder."""
+    logger = copy.deepcopy(study.logger)
+    if logger["class_path"].endswith("WandbLogger"):
+        logger.setdefault("init_args", {}).update(
+            group=f"{study.name}/{model.name}", name=f"trial_{number:03d}", save_dir=str(run_dir)
+        )
+    return logger
 
 
 def run_trial(study: StudySpec, model: ModelSpec, trial: Any, run_dir: Path) -> dict[str, Any]:
@@ -64,6 +75,8 @@ def run_trial(study: StudySpec, model: ModelSpec, trial: Any, run_dir: Path) -> 
 
     values = {parameter.name: parameter.suggest(trial) for parameter in model.space}
     config = model.trial_config(values, study.fit, seed=study.seed + trial.number)
+    if study.logger:
+        config.setdefault("trainer", {})["logger"] = trial_logger(study, model, trial.number, run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     config_path = run_dir / "trial.yaml"
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
@@ -71,8 +84,15 @@ def run_trial(study: StudySpec, model: ModelSpec, trial: Any, run_dir: Path) -> 
     if study.monitor:
         callbacks.append(ReportToTrial(trial, study.monitor["key"], int(study.monitor.get("every_n_steps", 500))))
     start = time.perf_counter()
-    with own_arguments():
-        cli = GanzooCLI(args=fit_arguments(config_path, run_dir), trainer_defaults={"callbacks": callbacks})
+    try:
+        with own_arguments():
+            cli = GanzooCLI(args=fit_arguments(config_path, run_dir, bool(study.logger)),
+                            trainer_defaults={"callbacks": callbacks})  # fmt: skip
+    finally:
+        if study.logger and study.logger["class_path"].endswith("WandbLogger"):
+            import wandb
+
+            wandb.finish()  # Lightning leaves the run open; the next trial is a run of its own
     options = {"metrics": "fid", "num_samples": 10000, **study.evaluate}
     metrics = options.pop("metrics")
     if isinstance(metrics, list):
