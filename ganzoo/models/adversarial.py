@@ -226,7 +226,7 @@ class AdversarialModule(NetworkGroups):
 
     def on_fit_start(self) -> None:
         super().on_fit_start()
-        self.fit_nan_check_interval = None
+        self.fit_nan_check_interval = None  # read afresh for this fit's device and trainer, then kept
         self.fit_nan_check_interval = self.nan_check_interval
         self.step_callbacks = [c for c in self.trainer.callbacks if isinstance(c, GeneratorStepCallback)]
 

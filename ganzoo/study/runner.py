@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import os
 import random
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -223,6 +222,3 @@ def trial_line(spec: StudySpec, model: str, trial: Any, studies: dict[str, Any])
 def main_out(spec: StudySpec, out: str | None) -> Path:
     return Path(out) if out else Path("studies") / spec.name
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit("use: python -m ganzoo study --config FILE")

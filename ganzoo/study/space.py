@@ -214,6 +214,9 @@ def parse_study(path: str | Path, root: Path | None = None) -> StudySpec:
         raise StudyConfigError(f"study.sampler must be one of {', '.join(SAMPLERS)}, got {study['sampler']!r}")
     if study.get("direction", "minimize") not in ("minimize", "maximize"):
         raise StudyConfigError(f"study.direction must be minimize or maximize, got {study['direction']!r}")
+    monitor = study.get("monitor")
+    if monitor is not None and not (isinstance(monitor, dict) and isinstance(monitor.get("key"), str)):
+        raise StudyConfigError(f"{path}: study.monitor needs key: a value the fit logs (val/fid) and every_n_steps")
     evaluate_options = study.get("evaluate") or {}
     unknown(evaluate_options, evaluate_keys(), f"{path}: study.evaluate")
     trials = study.get("trials", 10)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 import math
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +27,12 @@ class ReportToTrial(GeneratorStepCallback):
 
     def __init__(self, trial: Any, key: str, every_n_steps: int):
         self.trial, self.key, self.every_n_steps = trial, key, every_n_steps
-        self.reported: list[tuple[int, float]] = []
 
     def on_generator_step_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         step = trainer.global_step
         if step % self.every_n_steps or self.key not in trainer.callback_metrics:
             return
         value = float(trainer.callback_metrics[self.key])
-        self.reported.append((step, value))
         self.trial.report(value, step)
         if self.trial.should_prune():
             import optuna
