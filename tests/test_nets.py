@@ -99,3 +99,14 @@ def test_infogan_discriminator_leaky_slope_reaches_every_activation():
               if isinstance(m, nn.LeakyReLU)}
     assert slopes == {0.01}
     assert {m.negative_slope for m in InfoGANDiscriminator().modules() if isinstance(m, nn.LeakyReLU)} == {0.2}
+
+
+def test_mlp_discriminator_slope_zero_is_a_relu_network():
+    """``negative_slope`` sets every hidden activation (0: ReLU, as Metz et al.'s toy D); the default stays 0.2."""
+    torch.manual_seed(0)
+    relu_d = MLPDiscriminator(data_dim=2, hidden_dims=[8, 8], negative_slope=0.0)
+    x = torch.randn(5, 2)
+    first, second, last = [m for m in relu_d.net if isinstance(m, nn.Linear)]
+    expected = last(second(first(x).relu()).relu()).squeeze(1)
+    assert torch.allclose(relu_d(x), expected)
+    assert {m.negative_slope for m in MLPDiscriminator().modules() if isinstance(m, nn.LeakyReLU)} == {0.2}

@@ -37,7 +37,7 @@ class MLPGenerator(nn.Module):
 
 
 class MLPDiscriminator(nn.Module):
-    """x ∈ R^data_dim → hidden LeakyReLU(0.2) layers → one logit.
+    """x ∈ R^data_dim → hidden LeakyReLU layers (``negative_slope`` 0.2; 0: ReLU) → one logit.
 
     ``minibatch_kernels > 0`` inserts minibatch discrimination (Salimans et al. 2016) before the output.
     ``pack = m > 1`` is PacGAN (Lin et al. 2018): D sees m samples of the same kind concatenated into one
@@ -52,6 +52,7 @@ class MLPDiscriminator(nn.Module):
         minibatch_kernels: int = 0,
         minibatch_kernel_dim: int = 16,
         pack: int = 1,
+        negative_slope: float = 0.2,
     ):
         super().__init__()
         if pack < 1:
@@ -61,16 +62,17 @@ class MLPDiscriminator(nn.Module):
         self.hidden_dims = list(hidden_dims)
         self.minibatch_kernels = minibatch_kernels
         self.minibatch_kernel_dim = minibatch_kernel_dim
+        self.negative_slope = negative_slope
         if minibatch_kernels:
-            features = _mlp([data_dim * pack, *hidden_dims], lambda: nn.LeakyReLU(0.2))
+            features = _mlp([data_dim * pack, *hidden_dims], lambda: nn.LeakyReLU(negative_slope))
             self.net = nn.Sequential(
                 features,
-                nn.LeakyReLU(0.2),
+                nn.LeakyReLU(negative_slope),
                 MinibatchDiscrimination(hidden_dims[-1], minibatch_kernels, minibatch_kernel_dim),
                 nn.Linear(hidden_dims[-1] + minibatch_kernels, 1),
             )
         else:
-            self.net = _mlp([data_dim * pack, *hidden_dims, 1], lambda: nn.LeakyReLU(0.2))
+            self.net = _mlp([data_dim * pack, *hidden_dims, 1], lambda: nn.LeakyReLU(negative_slope))
 
     @property
     def input_shape(self) -> tuple[int, ...]:
