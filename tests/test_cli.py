@@ -17,8 +17,11 @@ from torchvision.utils import save_image
 from ganzoo.cli import MAX_STEPS_HELP, GanzooCLI
 from ganzoo.distributed import GANDDPStrategy
 
-# every full run config (configs/logger/ holds add-on snippets, tested in test_wandb.py)
-CONFIGS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "configs").rglob("*.yaml") if p.parent.name != "logger")
+# every full run config (configs/logger/ holds add-on snippets, tested in test_wandb.py; configs/study/ holds study
+# configs, for ganzoo study, tested in test_study.py)
+CONFIGS = sorted(
+    str(p.relative_to(ROOT)) for p in (ROOT / "configs").rglob("*.yaml") if p.parent.name not in ("logger", "study")
+)
 QUIET = ["--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]
 
 
@@ -147,11 +150,13 @@ def test_resume_from_the_command_line(tmp_path):
 def test_module_and_console_script_help():
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     result = subprocess.run([sys.executable, "-m", "ganzoo", "--help"], capture_output=True, text=True, env=env)
-    assert result.returncode == 0 and "{fit,validate,test,predict,evaluate,sample,translate}" in result.stdout.splitlines()[0]
+    assert result.returncode == 0 and "{fit,validate,test,predict,evaluate,sample,translate,study}" in result.stdout.splitlines()[0]
     script = Path(sys.executable).with_name("ganzoo")
     if script.exists():
         result = subprocess.run([str(script), "fit", "--help"], capture_output=True, text=True, env=env)
         assert result.returncode == 0 and "generator steps" in result.stdout
+        result = subprocess.run([str(script), "study", "--help"], capture_output=True, text=True, env=env)
+        assert result.returncode == 0 and result.stdout.startswith("usage: ganzoo study")
 
 
 def test_ganzoo_fit_shows_its_progress_bar_with_the_configured_refresh_rate():

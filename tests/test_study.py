@@ -193,3 +193,10 @@ def test_each_trial_is_a_wandb_run_in_its_models_group(tmp_path: Path, monkeypat
         (run,) = (out / model / "trial_000" / "wandb").glob("offline-run-*")
         records = next(run.glob("run-*.wandb")).read_bytes()
         assert f"logged/{model}".encode() in records and b"trial_000" in records and b"g_loss" in records
+
+
+@pytest.mark.parametrize("config", sorted(p.name for p in (ROOT / "configs" / "study").glob("*.yaml")))
+def test_the_shipped_study_configs_parse(config: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)  # model configs are relative to the working directory, as ganzoo fit's are
+    spec = parse_study(ROOT / "configs" / "study" / config)
+    assert spec.models and all(model.space and model.config.exists() for model in spec.models.values())
