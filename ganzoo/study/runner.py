@@ -187,9 +187,8 @@ def check_configs(spec: StudySpec, out: Path) -> None:
     from ganzoo.study.trial import own_arguments
 
     for name, model in spec.models.items():
-        values = {p.name: p.low if p.choices is None else p.choices[0] for p in model.space}
         path = out / f".check_{name}_{os.getpid()}.yaml"  # its own file: other workers check at the same time
-        path.write_text(yaml.safe_dump(model.trial_config(values, spec.fit, spec.seed), sort_keys=False))
+        path.write_text(yaml.safe_dump(model.trial_config(model.first_values(), spec.fit, spec.seed), sort_keys=False))
         try:
             with own_arguments():
                 GanzooCLI(args=["--config", str(path)], run=False)

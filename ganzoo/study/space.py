@@ -78,6 +78,10 @@ class ModelSpec:
     space: list[Parameter] = field(default_factory=list)
     config_name: str = ""  # as the study config writes it (the fingerprint: the same from any checkout)
 
+    def first_values(self) -> dict[str, Any]:
+        """One value per parameter (its low bound or first choice): what the config checks build with."""
+        return {p.name: p.low if p.choices is None else p.choices[0] for p in self.space}
+
     def trial_config(self, values: dict[str, Any], budget: dict[str, Any], seed: int) -> dict[str, Any]:
         """The base config with the fixed overrides, the budget, the trial's values and its seed."""
         config = copy.deepcopy(read_yaml(self.config))
@@ -234,7 +238,7 @@ def parse_study(path: str | Path, root: Path | None = None) -> StudySpec:
             raise StudyConfigError(f"models.{name}: the search space is empty (add parameters under space)")
         config = (root or Path.cwd()) / entry["config"]
         spec = ModelSpec(name, config, dict(entry.get("set") or {}), space, str(entry["config"]))
-        spec.trial_config({p.name: p.low if p.choices is None else p.choices[0] for p in space}, study.get("fit") or {}, 0)
+        spec.trial_config(spec.first_values(), study.get("fit") or {}, 0)  # every path exists in the config
         specs[name] = spec
     return StudySpec(
         name=study["name"], trials=trials, sampler=study.get("sampler", "random"), seed=int(study.get("seed", 0)),

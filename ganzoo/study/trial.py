@@ -55,10 +55,14 @@ def fit_arguments(config_path: Path, run_dir: Path, logs: bool) -> list[str]:
             *([] if logs else ["--trainer.logger", "false"]), "--trainer.enable_progress_bar", "false"]  # fmt: skip
 
 
+def logs_to_wandb(study: StudySpec) -> bool:
+    return study.logger is not None and study.logger["class_path"].endswith("WandbLogger")
+
+
 def trial_logger(study: StudySpec, model: ModelSpec, number: int, run_dir: Path) -> dict[str, Any]:
     """``study.logger`` for one trial; a W&B run is named for the trial, in a group per model, saved in its folder."""
     logger = copy.deepcopy(study.logger)
-    if logger["class_path"].endswith("WandbLogger"):
+    if logs_to_wandb(study):
         logger.setdefault("init_args", {}).update(
             group=f"{study.name}/{model.name}", name=f"trial_{number:03d}", save_dir=str(run_dir)
         )
@@ -87,7 +91,7 @@ def run_trial(study: StudySpec, model: ModelSpec, trial: Any, run_dir: Path) -> 
             cli = GanzooCLI(args=fit_arguments(config_path, run_dir, bool(study.logger)),
                             trainer_defaults={"callbacks": callbacks})  # fmt: skip
     finally:
-        if study.logger and study.logger["class_path"].endswith("WandbLogger"):
+        if logs_to_wandb(study):
             import wandb
 
             wandb.finish()  # Lightning leaves the run open; the next trial is a run of its own
