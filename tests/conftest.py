@@ -4,7 +4,16 @@ import os
 import sys
 from pathlib import Path
 
-import pytest
+# One thread per test process (set before torch starts its pool; subprocesses and notebook kernels inherit it):
+# the learning floors were measured so, since a matmul's result can depend on how many threads share it, and
+# pytest-xdist runs one process per core (``-n auto`` in pyproject.toml), which at two threads each would
+# oversubscribe the cores.
+os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = "1"
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+torch.set_num_threads(1)  # in case a plugin imported torch before this file
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("GANZOO_SHARED_DATA", ROOT.parent / "shared" / "data"))

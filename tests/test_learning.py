@@ -20,13 +20,16 @@ QUIET = ["--trainer.enable_progress_bar", "false", "--trainer.enable_model_summa
 # samples within 3σ of some mode (and can touch most modes), so high-quality floors sit well above 0.6%.
 # Measured (2 CPU cores; seed 0 of `python benchmarks/toy2d.py`, benchmarks/results/toy2d.md, except
 # GAN, cut from 20,000 to 3,000 steps here, and PacGAN2, cut from 10,000 to 2,500, their lr decay with
-# them): GAN 8/83.4%, PacGAN2 8/72.8%, LSGAN 8/92.7%, minibatch 8/79.5%, SNGAN 8/34.6%.
+# them): GAN 8/83.4%, PacGAN2 8/72.8%, LSGAN 8/92.7%, minibatch 8/79.5%, SNGAN 8/34.6%. SNGAN's precision swings
+# with the run: the tests' one thread per process (tests/conftest.py) gives seeds 0–2 8/13.9%, 8/27.0%, 8/38.0%,
+# two threads seed 0 8/29.9% (a matmul's sums depend on the threads), toy2d.md's seeds 8/34.6%, 8/34.4%, 8/32.5%.
+# Its spectrally normalised critic covers every mode, so its floor is all 8 and 10% (a diffuse cloud: ~0.6%).
 RING8_FLOORS = {
     "gan": (3000, 7, 0.75),
     "pacgan": (2500, 7, 0.60),
     "lsgan": (None, 7, 0.80),
     "minibatch": (None, 7, 0.60),
-    "sngan": (None, 7, 0.20),
+    "sngan": (None, 8, 0.10),
 }
 # Variants that do not yet learn ring8 as the plain GAN does at these budgets (its 8 modes, 83% high quality at
 # 3,000 steps): their tests are smoke tests. Each floor only tells a run that trained (samples gathered at modes)
