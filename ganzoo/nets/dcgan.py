@@ -96,12 +96,24 @@ def discriminator_body(
     return layers, width, start
 
 
+def hidden_layer(
+    width: int, start: int, hidden: int, batch_norm: bool = True, negative_slope: float = 0.2
+) -> list[nn.Module]:
+    """A fully connected layer of ``hidden`` units over D's last (width × start × start) map, as a convolution over
+    the whole map, then BatchNorm and LeakyReLU: InfoGAN's MNIST discriminator's FC-1024 (Chen et al. 2016)."""
+    layers: list[nn.Module] = [nn.Conv2d(width, hidden, start, 1, 0, bias=not batch_norm)]
+    layers += [nn.BatchNorm2d(hidden)] if batch_norm else []
+    return [*layers, nn.LeakyReLU(negative_slope, True)]
+
+
 class DCGANDiscriminator(nn.Module):
     """channels×size×size → stride-2 convs (LeakyReLU 0.2, BatchNorm after the first) → one logit.
 
     ``batch_norm=False`` drops BatchNorm everywhere (a critic for gradient penalties must not
     mix samples of a batch). ``minibatch_kernels > 0`` replaces the last convolution by
     minibatch discrimination (Salimans et al. 2016) on the flattened features and a linear output.
+    ``hidden > 0`` puts a fully connected layer of that width before the output (InfoGAN's MNIST
+    discriminator, the one architecture of Lucic et al. 2018's MNIST study).
     """
 
     def __init__(
@@ -112,6 +124,7 @@ class DCGANDiscriminator(nn.Module):
         batch_norm: bool = True,
         minibatch_kernels: int = 0,
         minibatch_kernel_dim: int = 16,
+        hidden: int = 0,
     ):
         super().__init__()
         self.image_size = image_size
@@ -120,7 +133,11 @@ class DCGANDiscriminator(nn.Module):
         self.batch_norm = batch_norm
         self.minibatch_kernels = minibatch_kernels
         self.minibatch_kernel_dim = minibatch_kernel_dim
+        self.hidden = hidden
         layers, width, start = discriminator_body(image_size, channels, base_channels, batch_norm)
+        if hidden > 0:
+            layers += hidden_layer(width, start, hidden, batch_norm)
+            width, start = hidden, 1
         if minibatch_kernels:
             features = width * start * start
             layers += [
