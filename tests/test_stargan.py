@@ -273,3 +273,45 @@ def test_stargan_learns_the_digit_domains(tmp_path):
     assert scores["target_domain_accuracy"] > 0.9, scores
     assert scores["digits_kept"] > 0.8, scores
     assert scores["reconstruction_l1"] < 0.04, scores
+
+
+class PixelCoded:
+    """A stub classifier that reads its class from one pixel (uint8 value = class)."""
+
+    def __init__(self, pixel: int, classes: int):
+        self.pixel, self.classes = pixel, classes
+
+    def logits(self, images):
+        return F.one_hot(images[:, 0].flatten(1)[:, self.pixel].long(), self.classes).float()
+
+
+class DomainStub:
+    """Two domains, "a" and "b": translating writes the target domain in pixel 0 and keeps the digit in pixel 1,
+    except that translating into "b" turns every digit into a 0."""
+
+    num_domains, domains = 2, {"names": ["a", "b"]}
+
+    def translate(self, x, target, averaged=True):
+        out = x.clone()
+        target = torch.as_tensor(target).expand(len(x)).float()
+        out[:, 0, 0, 0] = target / 127.5 - 1
+        out[:, 0, 0, 1] = torch.where(target == 1, torch.full_like(target, -1), x[:, 0, 0, 1])
+        return out
+
+
+def test_domain_figures_are_given_per_target_domain():
+    """Per target domain: the translations' domain accuracy and digits kept, beside the digit classifier's
+    accuracy on the real images of that domain; the overall figures are the means over all translations."""
+    from ganzoo.metrics.domains import evaluate_domain_translation
+
+    domains = torch.tensor([0, 0, 0, 1])  # three images of "a" (translated into "b"), one of "b" (into "a")
+    digits = torch.tensor([3, 0, 5, 7])
+    images = torch.zeros(4, 3, 2, 2, dtype=torch.uint8)
+    images[:, 0, 0, 0], images[:, 0, 0, 1] = domains.to(torch.uint8), digits.to(torch.uint8)
+    images[2, 0, 0, 1] = 4  # the digit classifier misreads the real 5
+    scores = evaluate_domain_translation(DomainStub(), images, domains, digits, PixelCoded(0, 2), PixelCoded(1, 10))
+    assert scores["digits_kept/b"] == pytest.approx(1 / 3)  # only the 0 survives being turned into a 0
+    assert scores["digits_kept/a"] == 1.0 and scores["digits_kept"] == pytest.approx(2 / 4)
+    assert scores["target_domain_accuracy/a"] == scores["target_domain_accuracy/b"] == 1.0
+    assert scores["real_digit_accuracy/a"] == pytest.approx(2 / 3) and scores["real_digit_accuracy/b"] == 1.0
+    assert scores["real_digit_accuracy"] == pytest.approx(3 / 4) and scores["translations"] == 4
