@@ -15,7 +15,7 @@ optuna = pytest.importorskip("optuna", reason='ganzoo study needs the study extr
 
 from ganzoo.study.command import study_command  # noqa: E402
 from ganzoo.study.report import expected_best  # noqa: E402
-from ganzoo.study.runner import counts, open_storage, open_studies, storage_url  # noqa: E402
+from ganzoo.study.runner import check_configs, counts, open_storage, open_studies, storage_url  # noqa: E402
 from ganzoo.study.space import StudyConfigError, parse_study  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -196,7 +196,12 @@ def test_each_trial_is_a_wandb_run_in_its_models_group(tmp_path: Path, monkeypat
 
 
 @pytest.mark.parametrize("config", sorted(p.name for p in (ROOT / "configs" / "study").glob("*.yaml")))
-def test_the_shipped_study_configs_parse(config: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_shipped_study_configs_parse_and_build_every_model(
+    config: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Every model of a shipped study builds from its config, overrides and first parameter values (what the
+    study command checks before its first trial), so a wrong key or value in a study config fails here."""
     monkeypatch.chdir(ROOT)  # model configs are relative to the working directory, as ganzoo fit's are
     spec = parse_study(ROOT / "configs" / "study" / config)
     assert spec.models and all(model.space and model.config.exists() for model in spec.models.values())
+    check_configs(spec, tmp_path)
