@@ -24,3 +24,9 @@ def device_name(name: str) -> str:
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     return name
+
+
+def add_normalization_option(parser: argparse.ArgumentParser) -> None:
+    """``--normalization`` of ``evaluate`` and ``translate``: pix2pix's test-time BatchNorm."""
+    parser.add_argument("--normalization", choices=["running", "image"], default=None,
+                        help="pix2pix's test-time BatchNorm: running statistics, or each image's own (the paper's)")  # fmt: skip

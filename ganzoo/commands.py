@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ganzoo.command_parser import CommandParser
+from ganzoo.command_parser import CommandParser, add_normalization_option
 from ganzoo.command_parser import device_name as _device
 from ganzoo.extras import MissingExtra
 from ganzoo.models.sampling import SamplingModule
@@ -53,8 +53,7 @@ def evaluate_command(argv: list[str]) -> dict[str, Any]:
     parser.add_argument("--no_cache", action="store_true", help="recompute real statistics and do not store them")
     parser.add_argument("--out", default=None, help="write the scores as JSON here")
     parser.add_argument("--raw", action="store_true", help="score the raw generator, not its average")
-    parser.add_argument("--normalization", choices=["running", "image"], default=None,
-                        help="pix2pix's test-time BatchNorm: running statistics, or each image's own (the paper's)")
+    add_normalization_option(parser)
     parser.add_argument("--fcn", default="auto",
                         help="the FCN-score of a labels → photo model: auto (on a folder named facades), on, off, or "
                         "a segmentation network (.pt) from python -m ganzoo.metrics.fcn_score")  # fmt: skip

@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ganzoo.command_parser import CommandParser
+from ganzoo.command_parser import CommandParser, add_normalization_option
 from ganzoo.models.translating import TranslatingModule
 
 
@@ -61,8 +61,7 @@ def translate_command(argv: list[str]) -> list[Path]:
     parser.add_argument("--out", required=True, help="the folder to write translations to")
     parser.add_argument("--dropout", choices=["on", "off"], default=None,
                         help="test-time dropout (default: the model's, on for pix2pix as in the paper)")  # fmt: skip
-    parser.add_argument("--normalization", choices=["running", "image"], default=None,
-                        help="pix2pix's test-time BatchNorm: running statistics, or each image's own (the paper's)")
+    add_normalization_option(parser)
     parser.add_argument("--pairs", action="store_true",
                         help="inputs are side-by-side pairs in the model's training layout: write triptychs")  # fmt: skip
     parser.add_argument("--into", default=None,

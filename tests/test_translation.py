@@ -208,6 +208,12 @@ def test_evaluate_and_translate_commands_on_a_trained_model(tmp_path, capsys):
     single = main(["translate", "--model", ckpt, "--input", str(folder / "test" / "0.png"), "--out", str(tmp_path / "one"),
                    "--dropout", "off"])  # fmt: skip
     assert Image.open(single[0]).size == (16, 16)
+    by_normalization = {  # --normalization reaches the model: running statistics and the image's own differ
+        name: main(["translate", "--model", ckpt, "--input", str(folder / "test" / "0.png"), "--out",
+                    str(tmp_path / name), "--dropout", "off", "--normalization", name])[0]
+        for name in ("running", "image")
+    }  # fmt: skip
+    assert Image.open(by_normalization["running"]).tobytes() != Image.open(by_normalization["image"]).tobytes()
     with pytest.raises(SystemExit) as exit_info:
         main(["translate", "--model", ckpt, "--input", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x")])
     assert exit_info.value.code == 2 and "neither an image file nor a folder" in capsys.readouterr().err
