@@ -45,17 +45,18 @@ def test_dcgan_follows_radford_et_al():
 
 def test_infogan_mnist_networks_as_lucic_et_al_use_them_for_every_loss():
     """Lucic et al. 2018's one MNIST architecture (InfoGAN's, their Table 7): G FC-1024 → FC-7·7·128 → deconv 64 →
-    deconv 1; D conv 64 → conv 128 (BN) → FC-1024 (BN) → 1. A fully connected layer over a map is a convolution
-    with the map's size as its kernel: each of the 1024 units sees every one of the 7·7·128 features once."""
+    deconv 1; D conv 64 → conv 128 (BN) → FC-1024 (BN) → 1."""
     g = DCGANGenerator(latent_dim=64, image_size=28, channels=1, base_channels=64, hidden=1024)
     d = DCGANDiscriminator(image_size=28, channels=1, base_channels=64, hidden=1024)
     d_convs = [m for m in d.net if isinstance(m, nn.Conv2d)]
-    assert [(c.in_channels, c.out_channels, c.kernel_size) for c in d_convs] == [
-        (1, 64, (4, 4)), (64, 128, (4, 4)), (128, 1024, (7, 7)), (1024, 1, (1, 1))]  # fmt: skip
-    assert [m.num_features for m in d.modules() if isinstance(m, nn.BatchNorm2d)] == [128, 1024]
+    assert [(c.in_channels, c.out_channels, c.stride) for c in d_convs] == [(1, 64, (2, 2)), (64, 128, (2, 2))]
+    assert [(m.in_features, m.out_features) for m in d.net if isinstance(m, nn.Linear)] == [(7 * 7 * 128, 1024), (1024, 1)]
+    assert [m.num_features for m in d.modules() if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d))] == [128, 1024]
     g_convs = [m for m in g.net if isinstance(m, nn.ConvTranspose2d)]
     assert [(c.in_channels, c.out_channels) for c in g_convs] == [(64, 1024), (1024, 128), (128, 64), (64, 1)]
     assert d(g(torch.randn(3, 64))).shape == (3,)
+    weights = torch.cat([m.weight.flatten() for m in d.net if isinstance(m, nn.Linear)])
+    assert weights.std().item() == pytest.approx(0.02, rel=0.02)  # Radford et al.'s initialisation here too
     assert DCGANDiscriminator(image_size=28, channels=1, hidden=16, batch_norm=False, minibatch_kernels=4)(
         torch.randn(3, 1, 28, 28)).shape == (3,)  # fmt: skip
 

@@ -18,7 +18,7 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from ganzoo.nets.dcgan import DCGANGenerator, dcgan_init_, discriminator_body, hidden_layer
+from ganzoo.nets.dcgan import DCGANGenerator, dcgan_init_, discriminator_body
 
 
 def check_labels(labels: Tensor, num_classes: int, batch: int) -> None:
@@ -160,7 +160,9 @@ class InfoGANDiscriminator(nn.Module):
         self.batch_norm, self.hidden, self.negative_slope = batch_norm, hidden, negative_slope
         layers, width, start = discriminator_body(image_size, channels, base_channels, batch_norm, negative_slope)
         if hidden > 0:
-            layers += hidden_layer(width, start, hidden, batch_norm, negative_slope)
+            layers += [nn.Conv2d(width, hidden, start, 1, 0, bias=not batch_norm)]
+            layers += [nn.BatchNorm2d(hidden)] if batch_norm else []
+            layers += [nn.LeakyReLU(negative_slope, True)]
             width, start = hidden, 1
         self.body = nn.Sequential(*layers)
         self.adversarial = nn.Conv2d(width, 1, start, 1, 0)

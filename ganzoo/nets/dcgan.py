@@ -30,7 +30,7 @@ def dcgan_init_(module: nn.Module) -> None:
             nn.init.normal_(m.weight, 0.0, 0.02)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.BatchNorm2d):
+        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
             nn.init.normal_(m.weight, 1.0, 0.02)
             nn.init.zeros_(m.bias)
 
@@ -96,16 +96,6 @@ def discriminator_body(
     return layers, width, start
 
 
-def hidden_layer(
-    width: int, start: int, hidden: int, batch_norm: bool = True, negative_slope: float = 0.2
-) -> list[nn.Module]:
-    """A fully connected layer of ``hidden`` units over D's last (width × start × start) map, as a convolution over
-    the whole map, then BatchNorm and LeakyReLU: InfoGAN's MNIST discriminator's FC-1024 (Chen et al. 2016)."""
-    layers: list[nn.Module] = [nn.Conv2d(width, hidden, start, 1, 0, bias=not batch_norm)]
-    layers += [nn.BatchNorm2d(hidden)] if batch_norm else []
-    return [*layers, nn.LeakyReLU(negative_slope, True)]
-
-
 class DCGANDiscriminator(nn.Module):
     """channels×size×size → stride-2 convs (LeakyReLU 0.2, BatchNorm after the first) → one logit.
 
@@ -135,16 +125,20 @@ class DCGANDiscriminator(nn.Module):
         self.minibatch_kernel_dim = minibatch_kernel_dim
         self.hidden = hidden
         layers, width, start = discriminator_body(image_size, channels, base_channels, batch_norm)
-        if hidden > 0:
-            layers += hidden_layer(width, start, hidden, batch_norm)
-            width, start = hidden, 1
+        features = width * start * start
+        if hidden > 0:  # nn.Linear: on the CPU a third faster than the same layer as a convolution over the map
+            layers += [nn.Flatten(), nn.Linear(features, hidden, bias=not batch_norm)]
+            layers += [nn.BatchNorm1d(hidden)] if batch_norm else []
+            layers += [nn.LeakyReLU(0.2, True)]
+            features = hidden
         if minibatch_kernels:
-            features = width * start * start
             layers += [
                 nn.Flatten(),
                 MinibatchDiscrimination(features, minibatch_kernels, minibatch_kernel_dim),
                 nn.Linear(features + minibatch_kernels, 1),
             ]
+        elif hidden > 0:
+            layers += [nn.Linear(hidden, 1)]
         else:
             layers += [nn.Conv2d(width, 1, start, 1, 0)]
         self.net = nn.Sequential(*layers)
