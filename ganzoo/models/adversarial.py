@@ -68,7 +68,7 @@ class AdversarialModule(NetworkGroups):
         self.step_log = StepLog()
         self.step_callbacks: list[GeneratorStepCallback] = []  # the trainer's, listed once per fit
         self.discriminator_trained = True  # False when loaded from a generator-only (shipped) file
-        self.fit_nan_check_interval: int | None = None  # nan_check_interval, fixed at fit start
+        self.nan_check_interval = 1  # generator steps between NaN checks, fixed at fit start (on_fit_start)
 
     @property
     def real_batches_per_step(self) -> int:
@@ -216,23 +216,17 @@ class AdversarialModule(NetworkGroups):
                     f"{self.steps_per_call}: a checkpoint is written where a Lightning step ends"
                 )
 
-    @property
-    def nan_check_interval(self) -> int:
-        """Generator steps between NaN checks: 1 on the CPU, ``log_every_n_steps`` on accelerators (listed per fit)."""
-        if self.fit_nan_check_interval is not None:
-            return self.fit_nan_check_interval
-        interval = self.trainer.log_every_n_steps if self._trainer is not None else 1
-        return 1 if self.device.type == "cpu" else max(interval, 1)
-
     def on_fit_start(self) -> None:
+        """Fix this fit's NaN-check interval (every generator step on the CPU, every ``log_every_n_steps`` on
+        accelerators, where a check is a host sync) and list the trainer's generator-step callbacks."""
         super().on_fit_start()
-        self.fit_nan_check_interval = None  # read afresh for this fit's device and trainer, then kept
-        self.fit_nan_check_interval = self.nan_check_interval
+        on_cpu = self.device.type == "cpu"
+        self.nan_check_interval = 1 if on_cpu else max(self.trainer.log_every_n_steps, 1)
         self.step_callbacks = [c for c in self.trainer.callbacks if isinstance(c, GeneratorStepCallback)]
 
     def on_fit_end(self) -> None:
         super().on_fit_end()
-        self.fit_nan_check_interval = None
+        self.nan_check_interval = 1  # outside a fit (a manual step): every step
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         self.check_losses_finite()
