@@ -12,6 +12,7 @@ import argparse
 import torch
 
 import ganzoo
+from ganzoo.data.base import to_unit_range
 from ganzoo.data.domains import MNISTDomainsDataModule
 from ganzoo.metrics.domains import predict
 from ganzoo.metrics.features import load_domain_classifier
@@ -19,8 +20,7 @@ from ganzoo.metrics.features import load_domain_classifier
 
 def ink(images: torch.Tensor) -> torch.Tensor:
     """(N, 3, H, W) uint8 or [-1, 1] images → (N, 1, H, W) in [-1, 1]: each pixel's largest channel."""
-    images = images.float() / 127.5 - 1 if images.dtype == torch.uint8 else images.float()
-    return images.amax(1, keepdim=True)
+    return to_unit_range(images).float().amax(1, keepdim=True)
 
 
 def main() -> None:
@@ -33,7 +33,7 @@ def main() -> None:
     images, domains, digits = MNISTDomainsDataModule(args.data_dir, download=False).test_set(args.num)
     reader = load_domain_classifier("mnist-cnn")
     real_read = predict(reader, ink(images)) == digits
-    sources = images.float().div(127.5).sub(1)
+    sources = to_unit_range(images)
     print(f"real test digits read (all domains): {float(real_read.float().mean()):.3f}")
     print("| target domain | kept | real of that domain | kept 3 / 5 / 8 | real 3 / 5 / 8 |\n|---|---|---|---|---|")
     for target, name in enumerate(model.domains["names"]):
