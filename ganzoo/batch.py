@@ -16,7 +16,7 @@ from typing import Any
 
 from torch import Tensor
 
-TENSOR_FIELDS = ("images", "labels", "codes", "targets")
+TENSOR_FIELDS = ("images", "labels", "codes", "targets", "text", "wrong_text")
 
 
 @dataclass
@@ -25,6 +25,8 @@ class Batch:
     labels: Tensor | None = None
     codes: Tensor | None = None
     targets: Tensor | None = None
+    text: Tensor | None = None
+    wrong_text: Tensor | None = None
 
     def __len__(self) -> int:
         return len(self.images)
@@ -51,11 +53,14 @@ class Batch:
     def detached(self) -> Batch:
         """The same batch cut from the autograd graph (what a discriminator update judges)."""
         images, labels, codes, targets = self.images, self.labels, self.codes, self.targets
+        text, wrong_text = self.text, self.wrong_text
         return type(self)(
             images.detach(),
             None if labels is None else labels.detach(),
             None if codes is None else codes.detach(),
             None if targets is None else targets.detach(),
+            None if text is None else text.detach(),
+            None if wrong_text is None else wrong_text.detach(),
         )
 
     def with_images(self, images: Tensor) -> Batch:

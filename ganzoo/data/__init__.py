@@ -10,6 +10,7 @@ from ganzoo.data.images import (
     MNISTDataModule,
     StackedMNISTDataModule,
 )
+from ganzoo.data.captions import CaptionedDigitsDataModule, CaptionedImageFolderDataModule
 from ganzoo.data.celeba import CelebADataModule
 from ganzoo.data.domains import MNISTDomainsDataModule
 from ganzoo.data.paired import PairedImageDataModule, UnpairedImageDataModule
@@ -19,6 +20,8 @@ __all__ = [
     "PairedImageDataModule",
     "UnpairedImageDataModule",
     "CIFAR10DataModule",
+    "CaptionedDigitsDataModule",
+    "CaptionedImageFolderDataModule",
     "CelebADataModule",
     "DATA_ENV",
     "DigitsDataModule",

@@ -16,6 +16,7 @@ from ganzoo.models.cyclegan import CycleGAN
 from ganzoo.models.dcgan import DCGAN
 from ganzoo.models.dragan import DRAGAN
 from ganzoo.models.gan import GAN
+from ganzoo.models.gan_cls import GANCLS
 from ganzoo.models.generative import GenerativeModule
 from ganzoo.models.infogan import InfoGAN
 from ganzoo.models.lsgan import LSGAN
@@ -47,9 +48,10 @@ MODELS: dict[str, type[GenerativeModule]] = {
     "cyclegan": CycleGAN,
     "stargan": StarGAN,
     "vae": VAE,
+    "gan_cls": GANCLS,
 }
 
 __all__ = [
-    "ACGAN", "BEGAN", "CGAN", "CycleGAN", "DCGAN", "InfoGAN", "DRAGAN", "GAN", "LSGAN", "MODELS", "Pix2Pix", "SNGAN", "StarGAN", "WGAN", "WGANGP",
+    "ACGAN", "BEGAN", "CGAN", "CycleGAN", "DCGAN", "InfoGAN", "DRAGAN", "GAN", "GANCLS", "LSGAN", "MODELS", "Pix2Pix", "SNGAN", "StarGAN", "WGAN", "WGANGP",
     "AdversarialModule", "GANModule", "GenerativeModule", "SamplingModule", "TranslatingModule", "UnrolledGAN", "VAE",
 ]  # fmt: skip

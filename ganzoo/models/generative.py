@@ -49,6 +49,8 @@ class GenerativeModule(LightningModule):
     runs_generator_step_hooks: ClassVar[bool] = False
     #: generator steps one Lightning step runs (adversarial models' option; the DataModule groups their data)
     steps_per_call: int = 1
+    #: whether ``sample(text=…)`` takes captions (text-to-image models)
+    text_conditional: ClassVar[bool] = False
 
     def __init__(self) -> None:
         super().__init__()

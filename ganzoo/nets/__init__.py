@@ -17,6 +17,7 @@ from ganzoo.nets.minibatch import MinibatchDiscrimination
 from ganzoo.nets.mlp import MLPDiscriminator, MLPGenerator
 from ganzoo.nets.translation import PatchDiscriminator, ResNetTranslator, UNetGenerator
 from ganzoo.nets.stargan import StarGANDiscriminator, StarGANGenerator
+from ganzoo.nets.text_to_image import TextConditionalDiscriminator, TextConditionalGenerator
 from ganzoo.nets.vae import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
 from ganzoo.nets.sngan import ResNetDiscriminator, ResNetGenerator, SNGANDiscriminator, SNGANGenerator
 
@@ -28,6 +29,8 @@ __all__ = [
     "PatchDiscriminator",
     "StarGANDiscriminator",
     "StarGANGenerator",
+    "TextConditionalDiscriminator",
+    "TextConditionalGenerator",
     "ResNetTranslator",
     "UNetGenerator",
     "AuxiliaryClassifierDiscriminator",
