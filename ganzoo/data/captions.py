@@ -64,7 +64,7 @@ class CaptionTable:
     def caption_table(self, encoder: Callable | None = None) -> tuple[Tensor, Tensor]:
         """Float (sets, most captions, dim) embeddings (padded with zeros) and each set's caption count."""
         encoder = encoder or self.text_encoder()
-        key = id(encoder), getattr(encoder, "cache_key", None)
+        key = getattr(encoder, "cache_key", None) or id(encoder)
         if getattr(self, "_table_key", None) != key:
             per_set = self.captions()
             flat = [text for texts in per_set for text in texts]
@@ -81,7 +81,10 @@ class CaptionTable:
     def text_encoder(self) -> Callable:
         """The encoder of the model being trained (its ``text_encoder``), else the default bag of words."""
         model = getattr(getattr(self, "trainer", None), "lightning_module", None)
-        return getattr(model, "text_encoder", None) or HashingBagOfWords()
+        encoder = getattr(model, "text_encoder", None)
+        if encoder is None:
+            encoder = self.__dict__.setdefault("_default_encoder", HashingBagOfWords())
+        return encoder
 
     def augment(self, batch: Batch) -> Batch:
         """``text``: a random caption of each image's set; ``wrong_text``: a random caption of another set that
