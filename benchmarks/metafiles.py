@@ -32,7 +32,7 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-FAMILIES = ("gan", "dcgan", "cgan", "acgan", "infogan", "pix2pix", "cyclegan", "stargan", "vae", "dynamics")
+FAMILIES = ("gan", "dcgan", "cgan", "acgan", "infogan", "pix2pix", "cyclegan", "stargan", "gan_cls", "vae", "dynamics")
 WORKS = ("yes", "partly", "not yet")
 BLOCK = re.compile(r"<!-- metafile: (?P<source>[^#\s]+)#(?P<id>[\w-]+) -->\n.*?<!-- /metafile -->", re.S)
 DOCUMENTS = ("README.md", *(f"configs/{family}/README.md" for family in FAMILIES))
@@ -108,6 +108,10 @@ def model_scores(model: dict[str, Any]) -> tuple[str, str]:
         return ("test pairs, dropout on: L1 {:.3f}, PSNR {:.2f}, SSIM {:.3f}, FCN per-pixel {:.3f}".format(
             shown["l1_dropout_on"], shown["psnr_dropout_on"], shown["ssim_dropout_on"],
             shown["fcn_per_pixel_accuracy_dropout_on"]), "–")
+    if "colour_agreement" in shown:  # text-to-image: attributes of the caption read back from the samples
+        keys = ("digit_agreement", "thickness_agreement", "colour_agreement", "held_out_all_agreement", "fid")
+        text = ", ".join(f"{key.replace('_', ' ')} {shown[key]:.3f}" for key in keys)
+        return text, ", ".join(f"{raw[key]:.3f}" for key in keys) if raw else "–"
     if "target_domain_accuracy" in shown:
         keys = ("target_domain_accuracy", "digits_kept", "reconstruction_l1")
         text = ", ".join(f"{key.replace('_', ' ')} {shown[key]:.4f}" for key in keys)
@@ -158,6 +162,9 @@ def headline_score(model: dict[str, Any]) -> str:
     shown = model["scores"]["averaged"]
     if "l1_dropout_on" in shown:
         return f"FCN per-pixel {shown['fcn_per_pixel_accuracy_dropout_on']:.3f}, L1 {shown['l1_dropout_on']:.3f}"
+    if "colour_agreement" in shown:
+        return (f"digit {100 * shown['digit_agreement']:.1f} %, thickness {100 * shown['thickness_agreement']:.1f} %, "
+                f"colour {100 * shown['colour_agreement']:.1f} % as captioned")
     if "target_domain_accuracy" in shown:
         return f"target domain {100 * shown['target_domain_accuracy']:.1f} %, digit kept {100 * shown['digits_kept']:.1f} %"
     if "label_accuracy" in shown:

@@ -3,6 +3,7 @@
     python benchmarks/pretrained.py quickstart-digits
     python benchmarks/pretrained.py dcgan-mnist --data_dir ../shared/data [--steps 2000]
     python benchmarks/pretrained.py stargan-mnist-domains --data_dir ../shared/data
+    python benchmarks/pretrained.py gan-cls-digits --data_dir ../shared/data
     python benchmarks/pretrained.py pix2pix-facades --data_dir ../shared/data
     python benchmarks/pretrained.py infogan-mnist --data_dir ../shared/data --seed 1 --dry_run --keep DIR
     python benchmarks/pretrained.py infogan-mnist --data_dir ../shared/data --from_kept DIR   # ship that run
@@ -72,6 +73,9 @@ ENTRIES = {
     "vae-mnist": {"config": "configs/vae/mnist_15min.yaml", "data": "mnist", "features": "mnist-cnn", "half": True},
     "stargan-mnist-domains": {"config": "configs/stargan/mnist_domains.yaml", "data": "mnist-domains",
                               "features": None, "metrics": "domains", "num_samples": 2000},
+    # text-to-image: attribute agreement, caption retrieval and FID on the captioned test digits (metrics.captions)
+    "gan-cls-digits": {"config": "configs/gan_cls/digits.yaml", "data": "captioned-digits", "features": None,
+                       "metrics": "captions", "num_samples": 2000},
 }  # fmt: skip
 
 
@@ -95,6 +99,13 @@ def domain_scores(model, data_dir: str | None, num_samples: int, averaged: bool)
     from ganzoo.metrics.domains import evaluate_trained_domains
 
     return evaluate_trained_domains(model, data_dir, num_samples, averaged=averaged)
+
+
+def caption_scores(model, data_dir: str | None, num_samples: int, averaged: bool) -> dict:  # noqa: ANN001
+    """GAN-CLS's figures on the captioned test digits of the set it was trained on (seen and held-out captions)."""
+    from ganzoo.metrics.captions import evaluate_trained_captions
+
+    return evaluate_trained_captions(model, data_dir, num_samples, averaged=averaged)
 
 
 def hardware() -> str:
@@ -129,7 +140,7 @@ def main() -> None:
     entry = ENTRIES[args.name]
     samples = entry.get("num_samples", args.num_samples)
     options = {"data": entry["data"], "data_dir": args.data_dir, "num_samples": samples}
-    if entry.get("metrics") in ("domains", "translation"):
+    if entry.get("metrics") in ("domains", "translation", "captions"):
         options["metrics"] = entry["metrics"]
     elif entry["features"]:
         options.update(features=entry["features"], metrics=entry.get("metrics", IMAGE_METRICS))
@@ -172,9 +183,9 @@ def scores_of(checkpoint: Path, entry: dict, options: dict, data_dir: str | None
     model = ganzoo.load(checkpoint)
     if options["metrics"] == "translation":
         return {"averaged": translation_scores(checkpoint, entry, data_dir)}
-    if options["metrics"] == "domains":
-        return {kind: domain_scores(model, data_dir, options["num_samples"], kind == "averaged")
-                for kind in ("averaged", "raw")}  # fmt: skip
+    if options["metrics"] in ("domains", "captions"):
+        score = domain_scores if options["metrics"] == "domains" else caption_scores
+        return {kind: score(model, data_dir, options["num_samples"], kind == "averaged") for kind in ("averaged", "raw")}
     return averaged_and_raw_scores(model, options)
 
 
@@ -201,7 +212,7 @@ def evaluated_by(name: str, entry: dict, options: dict) -> str:
     """The ``ganzoo evaluate`` command that gives the card's scores."""
     if options["metrics"] == "translation":
         return f"ganzoo evaluate --ckpt {name} --data DIR/{entry['data']}"
-    if options["metrics"] == "domains":
+    if options["metrics"] in ("domains", "captions"):
         return f"ganzoo evaluate --ckpt {name} --data_dir DIR --num_samples {options['num_samples']} (and --raw)"
     return (f"ganzoo evaluate --data {entry['data']} --features {entry['features']} --metrics {options['metrics']} "
             f"--num_samples {options['num_samples']} --split train --seed 0")

@@ -210,3 +210,17 @@ def test_the_attribute_measurements_read_real_captioned_digits():
     # measured on the first 2,000 test images: digit 0.99, thickness 0.98, colour 1.00
     assert figures["digit_agreement"] > 0.97 and figures["thickness_agreement"] > 0.95
     assert figures["colour_agreement"] > 0.99
+
+
+def test_a_public_caption_set_is_arranged_image_beside_captions(tmp_path):
+    from ganzoo.data.caption_sets import arrange
+
+    (tmp_path / "images/001.Albatross").mkdir(parents=True)
+    (tmp_path / "text_c10/001.Albatross").mkdir(parents=True)
+    for name in ("bird_1", "bird_2"):
+        (tmp_path / f"images/001.Albatross/{name}.jpg").write_bytes(b"jpeg")
+    (tmp_path / "text_c10/001.Albatross/bird_1.txt").write_text("a white bird\na large white bird\n")
+    assert arrange(tmp_path / "images", tmp_path / "text_c10", tmp_path / "cub") == 1  # bird_2 has no captions
+    assert sorted(p.name for p in (tmp_path / "cub").iterdir()) == ["bird_1.jpg", "bird_1.txt"]
+    with pytest.raises(ValueError, match="no image"):
+        arrange(tmp_path / "text_c10", tmp_path / "text_c10", tmp_path / "none")

@@ -22,7 +22,7 @@ PACKAGE = ROOT / "ganzoo"
 
 LOWER = ("ganzoo.models", "ganzoo.nets", "ganzoo.data", "ganzoo.losses")
 MIDDLE = ("ganzoo.metrics", "ganzoo.callbacks")
-COMMANDS = ("ganzoo.commands", "ganzoo.translate", "ganzoo.cli")
+COMMANDS = ("ganzoo.commands", "ganzoo.sample", "ganzoo.translate", "ganzoo.cli")
 
 
 def module_files() -> dict[str, Path]:

@@ -4,12 +4,16 @@
   (the paper: 1024 → 128), concatenated with z, then DCGAN's generator.
 * ``TextConditionalDiscriminator``: DCGAN's strided convolutions down to the last map (4×4; 7×7 for 28 px), the
   projected text replicated spatially and concatenated depth-wise, a 1×1 convolution with LeakyReLU, then the
-  last map's convolution to one logit.
+  last map's convolution to one logit (``conditioning: concat``, the paper's). ``conditioning: projection`` adds the
+  projection discriminator's term (Miyato & Koyama 2018): ⟨V·code(t), φ(x)⟩ on the sum-pooled last map φ(x), an
+  inner product that asks directly whether the image's features are the ones the text names.
 """
 
 from __future__ import annotations
 
 import torch
+from typing import Literal
+
 from torch import Tensor, nn
 
 from ganzoo.nets.dcgan import DCGANGenerator, dcgan_init_, discriminator_body
@@ -66,10 +70,14 @@ class TextConditionalDiscriminator(nn.Module):
         text_dim: int = 256,
         code_dim: int = 128,
         batch_norm: bool = True,
+        conditioning: Literal["concat", "projection"] = "concat",
     ):
         super().__init__()
+        if conditioning not in ("concat", "projection"):
+            raise ValueError(f"conditioning must be 'concat' or 'projection', got {conditioning!r}")
         self.image_size, self.channels, self.base_channels = image_size, channels, base_channels
         self.text_dim, self.code_dim, self.batch_norm = text_dim, code_dim, batch_norm
+        self.conditioning = conditioning
         layers, width, self.start = discriminator_body(image_size, channels, base_channels, batch_norm)
         self.body = nn.Sequential(*layers)
         self.projection = text_projection(text_dim, code_dim)
@@ -77,6 +85,7 @@ class TextConditionalDiscriminator(nn.Module):
         joint += [nn.BatchNorm2d(width)] if batch_norm else []
         joint += [nn.LeakyReLU(0.2, True), nn.Conv2d(width, 1, self.start, 1, 0)]
         self.joint = nn.Sequential(*joint)
+        self.text_features = nn.Linear(code_dim, width, bias=False) if conditioning == "projection" else None
         dcgan_init_(self)
 
     @property
@@ -86,5 +95,8 @@ class TextConditionalDiscriminator(nn.Module):
     def forward(self, x: Tensor, text: Tensor) -> Tensor:
         check_text(text, self.text_dim, len(x))
         features = self.body(x)
-        code = self.projection(text)[:, :, None, None].expand(-1, -1, self.start, self.start)
-        return self.joint(torch.cat([features, code], dim=1)).flatten()
+        code = self.projection(text)
+        logit = self.joint(torch.cat([features, code[:, :, None, None].expand(-1, -1, self.start, self.start)], 1))
+        if self.text_features is None:
+            return logit.flatten()
+        return logit.flatten() + (self.text_features(code) * features.sum(dim=(2, 3))).sum(1)
