@@ -75,7 +75,7 @@ ENTRIES = {
                               "features": None, "metrics": "domains", "num_samples": 2000},
     # text-to-image: attribute agreement, caption retrieval and FID on the captioned test digits (metrics.captions)
     "gan-cls-digits": {"config": "configs/gan_cls/digits.yaml", "data": "captioned-digits", "features": None,
-                       "metrics": "captions", "num_samples": 2000},
+                       "metrics": "captions", "num_samples": 2000, "half": True},
 }  # fmt: skip
 
 

@@ -45,6 +45,9 @@ def data_overrides(config: str, tmp_path: Path) -> list[str]:
         mnist = str(shared_dataset("MNIST").parent)
         return ["--data.init_args.data_dir", mnist, "--data.init_args.download", "false",
                 "--data.init_args.limit", "400"]
+    if "gan_cls" in config:  # the captioned digits: 400 of them
+        return ["--data.init_args.data_dir", str(shared_dataset("MNIST").parent), "--data.init_args.download", "false",
+                "--data.init_args.limit", "400"]  # fmt: skip
     if "mnist" in config and "fashion" not in config:
         return ["--data.init_args.data_dir", str(shared_dataset("MNIST").parent), "--data.init_args.download", "false"]
     if "fashion_mnist" in config:

@@ -104,6 +104,22 @@ def test_captions_vary_per_attribute_set_and_wrong_captions_are_never_right_ones
     assert not wrong_in_held.any()  # and a held-out combination's caption is never shown, not even as wrong
 
 
+def test_one_attribute_wrong_captions_differ_from_the_right_set_in_exactly_one_attribute():
+    data = SmallCaptionedDigits(held_out=["7 thick red"], wrong_captions="one_attribute")
+    torch.manual_seed(0)
+    sets = data.training_sets[torch.randint(len(data.training_sets), (3000,))]
+    wrong = data.wrong_sets(sets, data.training_sets)
+    assert torch.isin(wrong, data.training_sets).all()  # never a held-out combination
+    differ = torch.tensor([[a != b for a, b in zip(data.attributes(int(s)), data.attributes(int(w)))] for s, w in zip(sets, wrong)])
+    one = differ.sum(1) == 1
+    assert one.float().mean() > 0.95  # the rest: the changed set was held out, so another training set instead
+    assert (differ.sum(1) >= 1).all()
+    shares = differ[one].float().mean(0)
+    assert torch.allclose(shares, torch.full((3,), 1 / 3), atol=0.05)  # digit, thickness, colour equally often
+    with pytest.raises(ValueError, match="wrong_captions"):
+        SmallCaptionedDigits(wrong_captions="random")
+
+
 def test_caption_embeddings_are_cached_and_the_cache_misses_for_another_encoder(text_cache):
     captions = ["a thick red seven", "the digit 2, drawn fine in blue"]
     first, hit = embed_cached(HashingBagOfWords(64), captions)
@@ -224,3 +240,28 @@ def test_a_public_caption_set_is_arranged_image_beside_captions(tmp_path):
     assert sorted(p.name for p in (tmp_path / "cub").iterdir()) == ["bird_1.jpg", "bird_1.txt"]
     with pytest.raises(ValueError, match="no image"):
         arrange(tmp_path / "text_c10", tmp_path / "text_c10", tmp_path / "none")
+
+
+@pytest.mark.slow
+def test_a_short_seeded_run_follows_the_colour_of_its_captions(tmp_path):
+    """Colour read back from the pixels (``measure_colour``) against the caption's, for captions of every set; an
+    untrained generator is at chance (1/3)."""
+    from lightning.pytorch import seed_everything
+
+    from ganzoo.metrics.captions import measure_colour
+
+    def colour_agreement(model):
+        sets = torch.arange(data.num_sets).repeat_interleave(4)
+        texts = [caption(*data.attributes(int(s)), int(s) % len(TEMPLATES)) for s in sets]
+        wanted = torch.tensor([data.colours.index(data.attributes(int(s))[2]) for s in sets])
+        return float((measure_colour(model.sample(len(texts), seed=0, text=texts), data.colours) == wanted).float().mean())
+
+    seed_everything(0)
+    data = SmallCaptionedDigits(batch_size=32)
+    torch.manual_seed(0)
+    model = GANCLS(TextConditionalGenerator(32, 256, 32, 28, 3, 16), TextConditionalDiscriminator(28, 3, 16, 256, 32))
+    untrained = colour_agreement(model)
+    trainer(tmp_path, max_steps=300).fit(model, data)
+    trained = colour_agreement(model)
+    # measured (seed 0, 1 thread): untrained UNTRAINED, after 300 steps TRAINED
+    assert untrained < 0.5 and trained > 0.9

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from itertools import product
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from torch import Tensor
@@ -95,13 +95,18 @@ class CaptionTable:
         allowed = self.training_sets if self.training_sets is not None else torch.arange(len(table))
         if len(allowed) < 2:
             raise ValueError("captioned training needs at least two caption sets: a wrong caption needs another set")
-        position = torch.full((len(table),), -1, dtype=torch.long)
-        position[allowed] = torch.arange(len(allowed))
-        others = allowed[(position[sets] + torch.randint(1, len(allowed), (n,))) % len(allowed)]
+        others = self.wrong_sets(sets, allowed)
         right = table[sets, (torch.rand(n) * counts[sets]).long()]
         wrong = table[others, (torch.rand(n) * counts[others]).long()]
         device = batch.images.device
         return Batch(batch.images, labels=batch.labels, text=right.to(device), wrong_text=wrong.to(device))
+
+
+    def wrong_sets(self, sets: Tensor, allowed: Tensor) -> Tensor:
+        """For each set, one of the ``allowed`` sets other than itself, uniformly."""
+        position = torch.full((int(allowed.max()) + 1,), -1, dtype=torch.long)
+        position[allowed] = torch.arange(len(allowed))
+        return allowed[(position[sets] + torch.randint(1, len(allowed), (len(sets),))) % len(allowed)]
 
 
 def parse_combination(text: str) -> tuple[int, str, str]:
@@ -117,6 +122,9 @@ class CaptionedDigitsDataModule(CaptionTable, MNISTDomainsDataModule):
 
     Args:
         held_out: attribute combinations left out of training, as ``"DIGIT THICKNESS COLOUR"``.
+        wrong_captions: ``another_set`` (the paper's: a caption of any other set) or ``one_attribute`` (a caption
+            whose set differs in exactly one attribute, each attribute as often: a discriminator that rejects
+            every wrong caption must then check the digit too, not only the colour that most sets differ in).
         (the rest as ``MNISTDomainsDataModule``)
     """
 
@@ -132,8 +140,12 @@ class CaptionedDigitsDataModule(CaptionTable, MNISTDomainsDataModule):
         batch_size: int = 64,
         num_workers: int = 0,
         held_out: list[str] = (),  # type: ignore[assignment]
+        wrong_captions: Literal["another_set", "one_attribute"] = "another_set",
     ):
         super().__init__(data_dir, thicknesses, colours, seed, limit, download, train, batch_size, num_workers)
+        if wrong_captions not in ("another_set", "one_attribute"):
+            raise ValueError(f"wrong_captions must be 'another_set' or 'one_attribute', got {wrong_captions!r}")
+        self.wrong_captions = wrong_captions
         self.held_out = [" ".join(map(str, parse_combination(c))) for c in held_out]
         for digit, thickness, colour in map(parse_combination, self.held_out):
             if thickness not in self.thicknesses or colour not in self.colours:
@@ -157,6 +169,19 @@ class CaptionedDigitsDataModule(CaptionTable, MNISTDomainsDataModule):
 
     def captions(self) -> list[list[str]]:
         return [[caption(*self.attributes(s), t) for t in range(len(TEMPLATES))] for s in range(self.num_sets)]
+
+    def wrong_sets(self, sets: Tensor, allowed: Tensor) -> Tensor:
+        if self.wrong_captions == "another_set":
+            return super().wrong_sets(sets, allowed)
+        n, sizes = len(sets), torch.tensor([10, len(self.thicknesses), len(self.colours)])
+        digit, domain = sets // len(self.domain_names), sets % len(self.domain_names)
+        values = torch.stack([digit, domain // len(self.colours), domain % len(self.colours)], 1)
+        changed = torch.randint(3, (n,))  # which attribute differs, then a value other than its own
+        shift = (torch.rand(n) * (sizes[changed] - 1)).long() + 1
+        values[torch.arange(n), changed] = (values[torch.arange(n), changed] + shift) % sizes[changed]
+        others = values[:, 0] * len(self.domain_names) + values[:, 1] * len(self.colours) + values[:, 2]
+        unseen = ~torch.isin(others, allowed)  # a held-out combination: any other training set instead
+        return torch.where(unseen, super().wrong_sets(sets, allowed), others)
 
     def domain_spec(self) -> dict[str, Any]:
         spec = super().domain_spec()

@@ -74,15 +74,17 @@ class GANCLS(GAN):
         self._caption_embeddings: Tensor | None = None
 
     # ----------------------------------------------------------------- text in, embeddings out
+    @torch.no_grad()
     def embed(self, captions: Any) -> Tensor:
-        """Captions (a string or a list) → (N, dim) embeddings on the model's device, through the cache."""
-        return embed_cached(self.text_encoder, check_captions(captions))[0].to(self.device)
+        """Captions (a string or a list) → (N, dim) embeddings on the model's device."""
+        return torch.as_tensor(self.text_encoder(check_captions(captions)), dtype=torch.float32).to(self.device)
 
     def caption_embeddings(self) -> Tensor:
+        """The embeddings of ``captions`` (through the cache: computed once per encoder and caption list)."""
         if not self.captions:
             raise ValueError(f"{type(self).__name__} has no captions to draw from: give text (--text or text=…)")
         if self._caption_embeddings is None or self._caption_embeddings.device != self.device:
-            self._caption_embeddings = self.embed(self.captions)
+            self._caption_embeddings = embed_cached(self.text_encoder, self.captions)[0].to(self.device)
         return self._caption_embeddings
 
     def text_for(self, n: int, text: Any, generator: torch.Generator | None = None) -> Tensor:
