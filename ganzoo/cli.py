@@ -24,7 +24,7 @@ from typing import Any, NoReturn
 
 from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch import Trainer
-from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar
+from lightning.pytorch.callbacks import ModelCheckpoint, RichProgressBar, TQDMProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.plugins.io import CheckpointIO, TorchCheckpointIO
 from lightning.pytorch.strategies import Strategy
@@ -113,9 +113,14 @@ class GanzooCLI(LightningCLI):
         kwargs.setdefault("strategy", resolve_strategy(strategy))
         kwargs["plugins"] = with_atomic_checkpoint_io(kwargs.get("plugins", config.get("plugins")), kwargs["strategy"])
         trainer = super().instantiate_trainer(**kwargs)
-        for i, callback in enumerate(trainer.callbacks):  # Lightning's bar reads logged values every step
+        # Lightning's bar reads logged values every step; its default is the rich one where rich is installed
+        listed = self._get(self.config, "trainer", default={}).get("callbacks") or []
+        chosen_rich = any(str(getattr(c, "class_path", "")).endswith("RichProgressBar") for c in listed)
+        for i, callback in enumerate(trainer.callbacks):
             if type(callback) is TQDMProgressBar:
                 trainer.callbacks[i] = ProgressBar(callback.refresh_rate, callback.process_position)
+            elif type(callback) is RichProgressBar and not chosen_rich:
+                trainer.callbacks[i] = ProgressBar(callback.refresh_rate)
         for callback in trainer.checkpoint_callbacks:
             if isinstance(callback, ModelCheckpoint) and callback.filename is None:
                 callback.filename = CHECKPOINT_NAME

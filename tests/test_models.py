@@ -124,7 +124,7 @@ def test_generator_loss_choice():
 
 def test_registry_lists_variants():
     expected = {"gan", "dcgan", "wgan", "wgan_gp", "lsgan", "dragan", "sngan", "began", "unrolled_gan", "cgan", "acgan", "infogan",
-                "pix2pix", "cyclegan", "stargan", "vae"}
+                "pix2pix", "cyclegan", "stargan", "vae", "gan_cls"}
     assert set(MODELS) == expected
     assert MODELS["dcgan"] is DCGAN
 
