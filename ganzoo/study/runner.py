@@ -44,8 +44,10 @@ def open_storage(url: str) -> Any:
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeats: since Optuna 2.9
                 return optuna.storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S)
         except Exception as err:  # noqa: BLE001 (SQLAlchemy's many errors: bad URL, no driver, no server)
-            racing = type(err).__name__ == "IntegrityError" or "locked" in str(err)
-            if racing and attempt + 1 < OPEN_ATTEMPTS:  # workers starting together both create the tables
+            # workers starting together both create the tables: a duplicate row, a locked file, or (SQLite) a table
+            # the other created between the check and the CREATE
+            racing = type(err).__name__ == "IntegrityError" or "locked" in str(err) or "already exists" in str(err)
+            if racing and attempt + 1 < OPEN_ATTEMPTS:
                 time.sleep(0.5 + random.random())
                 continue
             message = " ".join(str(err).split())[:300]
