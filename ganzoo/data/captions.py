@@ -104,9 +104,14 @@ class CaptionTable:
 
     def wrong_sets(self, sets: Tensor, allowed: Tensor) -> Tensor:
         """For each set, one of the ``allowed`` sets other than itself, uniformly."""
-        position = torch.full((int(allowed.max()) + 1,), -1, dtype=torch.long)
-        position[allowed] = torch.arange(len(allowed))
-        return allowed[(position[sets] + torch.randint(1, len(allowed), (len(sets),))) % len(allowed)]
+        return other_sets(sets, allowed)
+
+
+def other_sets(sets: Tensor, allowed: Tensor, generator: torch.Generator | None = None) -> Tensor:
+    """For each set, a random one of the sorted ``allowed`` sets other than itself (any of them for a set not in
+    ``allowed``): its place in ``allowed`` shifted by 1 … len − 1, drawn from ``generator`` or the global RNG."""
+    position = torch.searchsorted(allowed, sets)
+    return allowed[(position + torch.randint(1, len(allowed), (len(sets),), generator=generator)) % len(allowed)]
 
 
 def parse_combination(text: str) -> tuple[int, str, str]:

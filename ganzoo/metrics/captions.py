@@ -25,7 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ganzoo.data.domains import COLOURS
+from ganzoo.data.domains import COLOURS, MNISTDomainsDataModule
+from ganzoo.metrics.domains import predict
 from ganzoo.metrics.features import load_domain_classifier, to_uint8
 
 DIGIT_CLASSIFIER, FEATURES = "mnist-domains-digits-cnn", "mnist-domains-cnn"
@@ -39,7 +40,7 @@ def ink(images: Tensor) -> Tensor:
 def measure_colour(images: Tensor, colours: list[str]) -> Tensor:
     """Index into ``colours`` of each image's ink colour (nearest by cosine similarity)."""
     pixels = to_uint8(images).float() / 255
-    weight = ink(pixels * 2 - 1)
+    weight = pixels.amax(1, keepdim=True)  # the ink, as ``ink``
     weight = weight * (weight > 0.25)
     mean = (pixels * weight).sum((2, 3)) / weight.sum((2, 3)).clamp_min(1e-6)
     palette = torch.tensor([COLOURS[c] for c in colours], dtype=torch.float32)
@@ -82,8 +83,6 @@ class AttributeReader:
         if isinstance(digit_classifier, str):
             digit_classifier = load_domain_classifier(digit_classifier)
         self.digit_classifier = digit_classifier
-        from ganzoo.data.domains import MNISTDomainsDataModule
-
         train = MNISTDomainsDataModule(data.data_dir, self.thicknesses, self.colours, data.seed, fit_images, download=False)
         images, domains = train.load()
         self.thickness = ThicknessMeter(images, domains // len(self.colours), len(self.thicknesses))
@@ -92,8 +91,7 @@ class AttributeReader:
     def read(self, images: Tensor, batch_size: int = 500) -> Tensor:
         """(N, 3) int64: digit, thickness index, colour index."""
         images = to_uint8(images).cpu()
-        digits = torch.cat([self.digit_classifier.logits(images[i : i + batch_size]).argmax(1).cpu()
-                            for i in range(0, len(images), batch_size)])  # fmt: skip
+        digits = predict(self.digit_classifier, images, batch_size)
         return torch.stack([digits, self.thickness(images), measure_colour(images, self.colours)], dim=1)
 
 
@@ -110,12 +108,6 @@ def agreement(read: Tensor, wanted: Tensor, prefix: str) -> dict[str, float]:
     return result
 
 
-def other_sets(sets: Tensor, allowed: Tensor, generator: torch.Generator) -> Tensor:
-    """For each set, a random one of the sorted ``allowed`` sets other than itself."""
-    position = torch.searchsorted(allowed, sets)
-    return allowed[(position + torch.randint(1, len(allowed), (len(sets),), generator=generator)) % len(allowed)]
-
-
 def retrieval(read: Tensor, own: Tensor, other: Tensor) -> float:
     """The share of images matching more attributes of their own caption than of another's (ties: half)."""
     own_score, other_score = (read == own).sum(1), (read == other).sum(1)
@@ -129,7 +121,7 @@ def evaluate_captions(
 ) -> dict[str, float]:  # fmt: skip
     """The figures above for ``model`` on ``data`` (a ``CaptionedDigitsDataModule``): one sample per test image,
     for a caption of its set (templates in turn), plus the same number for the held-out combinations."""
-    from ganzoo.data.captions import caption
+    from ganzoo.data.captions import caption, other_sets
     from ganzoo.metrics.fid import fid
 
     reader = reader or AttributeReader(data)
